@@ -1,0 +1,1 @@
+"""The AWS API side: validating a CreateAlgorithm request against botocore's SageMaker model."""

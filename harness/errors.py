@@ -1,0 +1,65 @@
+"""The one exception tree of harness, and the exit codes the CLI maps it to.
+
+    HarnessError                 every failure the harness expects and can explain
+     +-- UsageError              bad arguments, unreadable input file        -> exit 4
+     |    +-- PlanError          a plan file that does not load              -> exit 4
+     +-- EngineError             Docker or a registry cannot be used         -> exit 3
+     +-- RunInterrupted          Ctrl-C or SIGTERM during a run              -> exit 2
+
+Each error carries `where` (file, line, JSON path...) and a `hint` so the CLI can print one
+useful line. This module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit status of every `harness` command (DESIGN §2; part of the interface)."""
+
+    OK = 0
+    CHECKS_FAILED = 1
+    INTERRUPTED = 2
+    ENGINE_ERROR = 3
+    USAGE_ERROR = 4
+    INTERNAL_ERROR = 5
+
+
+class HarnessError(Exception):
+    """Base of every error the harness raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL_ERROR
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+    def one_line(self) -> str:
+        """`where: message (hint: ...)`, the form the CLI prints."""
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+class UsageError(HarnessError):
+    """Bad command-line arguments or an input file that cannot be read."""
+
+    exit_code = ExitCode.USAGE_ERROR
+
+
+class PlanError(UsageError):
+    """A plan file that does not parse or does not follow the plan format."""
+
+
+class EngineError(HarnessError):
+    """The container engine or an image registry cannot be reached or refuses us."""
+
+    exit_code = ExitCode.ENGINE_ERROR
+
+
+class RunInterrupted(HarnessError):
+    """The user or the system stopped a run before it finished."""
+
+    exit_code = ExitCode.INTERRUPTED

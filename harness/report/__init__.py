@@ -1,0 +1,1 @@
+"""Pure renderers: each turns a result model into the text of one output format."""

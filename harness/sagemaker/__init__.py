@@ -1,0 +1,1 @@
+"""The SageMaker container contract as pure code: /opt/ml layout, transform rules, metrics."""

@@ -1,0 +1,46 @@
+"""Test-wide options: `--require-docker` turns a missing daemon into a failure instead of a skip."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--require-docker",
+        action="store_true",
+        default=os.environ.get("CI") == "true",
+        help="fail (instead of skip) the docker-marked tests when no Docker daemon answers; "
+        "on by default when CI=true",
+    )
+
+
+def _docker_answers() -> str | None:
+    """None when a daemon answers a ping, else why not."""
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    docker_items = [item for item in items if item.get_closest_marker("docker")]
+    if not docker_items:
+        return
+    problem = _docker_answers()
+    if problem is None:
+        return
+    if config.getoption("--require-docker"):
+        raise pytest.UsageError(f"--require-docker: no Docker daemon answers ({problem})")
+    skip = pytest.mark.skip(reason=f"no Docker daemon answers ({problem})")
+    for item in docker_items:
+        item.add_marker(skip)
