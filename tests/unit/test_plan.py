@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import ExitCode, PlanError, UsageError
+from harness.plan import DEFAULT_MAX_RUNTIME_SECONDS, load_plan
+
+GOOD = """\
+algorithm: algorithm.json
+profiles:
+  - name: smoke
+    instance_types: [ml.m5.large, ml.g5.xlarge]
+    training:
+      hyperparameters: {max_leaf_nodes: "5", depth: 3}
+      channels:
+        training: {path: data/training, content_type: text/csv}
+    transform:
+      input: data/batch
+      content_type: text/csv
+      split_type: Line
+      expected_output: data/expected
+    serving:
+      requests:
+        - {content_type: text/csv, accept: text/csv, body: data/payload.csv}
+      load: {concurrency: 2, requests: 50, max_p99_ms: 250}
+  - name: pipe
+    instance_types: [ml.m5.large]
+    training:
+      input_mode: Pipe
+      instance_count: 2
+      max_runtime_seconds: 600
+      channels:
+        training: {path: data/training, compression: Gzip, distribution: ShardedByS3Key,
+                   record_wrapper: RecordIO, input_mode: File}
+"""
+
+
+@pytest.fixture
+def plan_dir(tmp_path: Path) -> Path:
+    (tmp_path / "algorithm.json").write_text("{}")
+    for folder in ("data/training", "data/batch", "data/expected"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "data/payload.csv").write_text("1,2\n")
+    (tmp_path / "harness.yaml").write_text(GOOD)
+    return tmp_path
+
+
+def test_good_plan_loads_with_paths_resolved_and_defaults(plan_dir: Path):
+    plan = load_plan(plan_dir / "harness.yaml")
+    assert plan.algorithm == plan_dir / "algorithm.json"
+    smoke, pipe = plan.profiles
+    assert smoke.instance_types == ("ml.m5.large", "ml.g5.xlarge")
+    training = smoke.training
+    assert training.input_mode == "File"
+    assert training.instance_count == 1
+    assert training.max_runtime_seconds == DEFAULT_MAX_RUNTIME_SECONDS
+    assert training.hyperparameter_map == {"max_leaf_nodes": "5", "depth": "3"}
+    (channel,) = training.channels
+    assert channel.name == "training"
+    assert channel.path == plan_dir / "data/training"
+    assert (channel.compression, channel.distribution, channel.record_wrapper) == (
+        "None",
+        "FullyReplicated",
+        "None",
+    )
+    assert smoke.transform is not None
+    assert smoke.transform.split_type == "Line"
+    assert smoke.transform.max_payload_mb is None  # left to /execution-parameters
+    assert smoke.transform.assemble_with == "None"
+    assert smoke.serving is not None
+    assert smoke.serving.requests[0].body == plan_dir / "data/payload.csv"
+    assert smoke.serving.load.max_p99_ms == 250.0
+    assert smoke.serving.startup_timeout_seconds == 240
+    assert pipe.training.input_mode == "Pipe"
+    assert pipe.training.instance_count == 2
+    assert pipe.training.channels[0].input_mode == "File"
+    assert pipe.transform is None
+    assert plan.profile("pipe") is pipe
+
+
+def _broken(plan_dir: Path, old: str, new: str) -> PlanError:
+    text = GOOD.replace(old, new, 1)
+    assert text != GOOD
+    (plan_dir / "harness.yaml").write_text(text)
+    with pytest.raises(PlanError) as caught:
+        load_plan(plan_dir / "harness.yaml")
+    assert caught.value.exit_code == ExitCode.USAGE_ERROR
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ("    transform:", "    transfrom:", 9, "did you mean 'transform'"),
+        ("input_mode: Pipe", "input_mode: Stream", 21, "not one of File, FastFile, Pipe"),
+        ("instance_count: 2", "instance_count: two", 22, "expected int"),
+        ("instance_count: 2", "instance_count: 0", 22, "at least 1"),
+        ("input: data/batch", "input: data/missing", 10, "does not exist"),
+        ('"5", depth: 3}', '"5", depth: true}', 6, "quote it"),
+        ("[ml.m5.large, ml.g5.xlarge]", "[m5.large]", 4, "not a SageMaker instance type"),
+        ("  - name: pipe", "  - name: smoke", 18, "used twice"),
+        ("max_p99_ms: 250", "max_p99_ms: fast", 17, "expected a number"),
+    ],
+    ids=[
+        "typo-with-suggestion",
+        "bad-choice",
+        "wrong-type",
+        "too-small",
+        "missing-folder",
+        "boolean-hyperparameter",
+        "bad-instance-type",
+        "duplicate-profile",
+        "bad-bound",
+    ],
+)
+def test_broken_plans_name_file_line_and_key(plan_dir, old, new, line, words):
+    error = _broken(plan_dir, old, new)
+    assert error.where is not None
+    assert error.where.startswith(str(plan_dir / "harness.yaml") + f":{line}:")
+    assert words in error.one_line()
+
+
+def test_missing_required_section(plan_dir: Path):
+    error = _broken(plan_dir, "algorithm: algorithm.json\n", "")
+    assert "algorithm: is required" in error.one_line()
+
+
+def test_plan_that_is_not_yaml(plan_dir: Path):
+    (plan_dir / "harness.yaml").write_text("profiles: [\n")
+    with pytest.raises(UsageError) as caught:  # a DocumentSyntaxError
+        load_plan(plan_dir / "harness.yaml")
+    assert caught.value.exit_code == ExitCode.USAGE_ERROR
+
+
+def test_unknown_profile_name(plan_dir: Path):
+    plan = load_plan(plan_dir / "harness.yaml")
+    with pytest.raises(PlanError, match="no profile named 'nope'"):
+        plan.profile("nope")
