@@ -37,6 +37,9 @@ integration: setup  ## only the tests that need Docker
 test: setup  ## every test; a missing Docker daemon fails the run instead of skipping
 	$(VENV)/bin/pytest --require-docker -q
 
+demo: setup  ## the main job on the bundled reference algorithm (local registry on 127.0.0.1:5000)
+	bash scripts/demo.sh
+
 bench: install  ## benchmarks: print ratios against a baseline measured in the same run
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 

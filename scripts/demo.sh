@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make demo`: the main job on the bundled reference algorithm, from a fresh Debian 12 machine.
+# Builds the reference image on the fixtures' base image, starts a local registry on
+# 127.0.0.1:${HARNESS_DEMO_PORT:-5000}, pushes the image there, and runs the harness on it.
+# Everything it creates lives under demo/ (the registry is stopped at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT="${HARNESS_DEMO_PORT:-5000}"
+BASE="${HARNESS_FIXTURE_BASE:-harness-fixture-base:bookworm}"
+IMAGE="127.0.0.1:${PORT}/harness/reference-algorithm:1.0"
+OUT="$PWD/demo"
+HARNESS="$PWD/.venv/bin/harness"
+mkdir -p "$OUT"
+
+step() { printf '\n== %s\n' "$*"; }
+started=$SECONDS
+
+step "building the reference algorithm on ${BASE}"
+docker build --quiet --build-arg "BASE_IMAGE=${BASE}" -t "${IMAGE}" fixtures/algorithms/reference
+
+step "starting a local registry on 127.0.0.1:${PORT}"
+PIDFILE="$OUT/registry.pid"
+bash scripts/start-registry.sh "$PORT" --pidfile "$PIDFILE" --log "$OUT/registry.log"
+trap 'bash scripts/start-registry.sh --stop --pidfile "$PIDFILE" >/dev/null 2>&1 || true' EXIT
+
+step "pushing ${IMAGE}"
+docker push --quiet "${IMAGE}"
+
+step "harness validate fixtures/algorithms/reference/harness.yaml"
+rc=0
+"$HARNESS" validate fixtures/algorithms/reference/harness.yaml || rc=$?
+"$HARNESS" validate --format json fixtures/algorithms/reference/harness.yaml > "$OUT/validate.json" || true
+
+step "done in $((SECONDS - started)) s: exit ${rc}; findings in ${OUT}/validate.json"
+exit "$rc"
