@@ -242,3 +242,12 @@ def _resolver() -> ShapeResolver:
 def test_unions_and_doubles_in_a_synthetic_model(value, rules):
     shape = _resolver().get_shape_by_name("Input")
     assert [f.rule for f in check_schema(value, shape)] == rules  # type: ignore[arg-type]
+
+
+def test_the_pinned_model_is_the_one_the_rules_were_written_against():
+    # constraints.txt pins botocore 1.44.8: 225 training, 116 transform instance types.
+    from harness.algorithm.service_model import botocore_version, enum_values
+
+    assert botocore_version() == "1.44.8"
+    assert len(enum_values("TrainingInstanceType")) == 225
+    assert len(enum_values("TransformInstanceType")) == 116
