@@ -59,6 +59,37 @@ def _build_parser() -> argparse.ArgumentParser:
         help="output format (json: see docs/validate-json.md)",
     )
     validate.set_defaults(handler=_cmd_validate)
+
+    images = commands.add_parser(
+        "images",
+        help="resolve, pin, pull and check every declared image",
+        description="Resolve each image the request declares in its registry (credentials from "
+        "the Docker config and its helpers; ECR tokens through boto3), compare the manifest "
+        "digest with the declared one (index and platform manifests told apart), pull by "
+        "digest, and check platform and entrypoint (IMAGE-DIGEST, IMAGE-PLATFORM, "
+        "IMAGE-ENTRYPOINT). FILE is a request or a plan. Exit 0: all pass; 1: a mismatch or a "
+        "missing image; 3: a registry or Docker cannot be reached or refuses the credentials.",
+    )
+    images.add_argument("file", type=Path, metavar="FILE")
+    images.add_argument(
+        "--pin", action="store_true", help="write the resolved digests into the request file"
+    )
+    images.add_argument(
+        "--pull",
+        choices=("missing", "always", "never"),
+        default="missing",
+        help="missing (default): pull unless an image with that RepoDigest is "
+        "present; always; never (resolve only)",
+    )
+    images.add_argument(
+        "--insecure-registry",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="talk plain HTTP to this registry (loopback registries always are)",
+    )
+    images.add_argument("--format", choices=("text", "json"), default="text")
+    images.set_defaults(handler=_cmd_images)
     return parser
 
 
@@ -69,6 +100,87 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> ExitCode:
     result = validate_file(args.file)
     out.write(render_json(result) if args.format == "json" else render_text(result))
     return ExitCode.OK if result.ok else ExitCode.CHECKS_FAILED
+
+
+def _cmd_images(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.algorithm.pinning import pin_digests
+    from harness.documents import load_document
+    from harness.engine.docker_engine import DockerEngine, docker_config_credentials
+    from harness.errors import DockerUnavailable
+    from harness.jobs.images import ImageInspector, declared_images
+    from harness.plan import is_plan, plan_from_document
+    from harness.registry.client import RegistryClient, credential_chain
+    from harness.registry.ecr import ecr_credentials
+    from harness.report.images import render_json, render_text
+
+    document = load_document(args.file)
+    if is_plan(document.data):
+        document = load_document(plan_from_document(document).algorithm)
+    images = declared_images(document.data)
+    if not images:
+        raise UsageError(
+            "the request declares no images",
+            where=str(document.file),
+            hint="TrainingSpecification.TrainingImage is required",
+        )
+    try:
+        engine: DockerEngine | None = DockerEngine.connect()
+    except DockerUnavailable:
+        if args.pull != "never":
+            raise
+        engine = None
+    credentials = credential_chain(docker_config_credentials, ecr_credentials)
+    registry = RegistryClient(credentials, insecure_registries=frozenset(args.insecure_registry))
+    notes: list[str] = []
+    try:
+        inspector = ImageInspector(
+            registry, credentials, engine, pull=args.pull, progress=_progress
+        )
+        result = inspector.inspect(images)
+        if args.pin:
+            pins = {}
+            for outcome in result.outcomes:
+                if outcome.pinned_reference is None:
+                    continue
+                digest = outcome.pinned_reference.rsplit("@", 1)[1]
+                if digest != outcome.declared.declared_digest:
+                    pins[outcome.declared.digest_path] = digest
+                    was = outcome.declared.declared_digest or "none"
+                    notes.append(f"pinned {outcome.declared.role}: {digest} (was {was})")
+            if pins:
+                pinned = pin_digests(document, pins)
+                _write_atomically(document.file, pinned.text)
+                if not pinned.layout_kept:
+                    notes.append(
+                        f"{document.file} was rewritten whole: its layout and comments "
+                        "could not be kept"
+                    )
+                result = inspector.inspect(declared_images(load_document(document.file).data))
+            else:
+                notes.append("nothing to pin: every declared digest is already right")
+    finally:
+        registry.close()
+        if engine is not None:
+            engine.close()
+    render = render_json if args.format == "json" else render_text
+    out.write(render(result, document.file, notes))
+    return ExitCode.OK if result.passed else ExitCode.CHECKS_FAILED
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"... {message}", file=sys.stderr)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write `path` so that a crash leaves the old file or the new one, never half of each."""
+    temporary = path.with_name(f".{path.name}.harness-tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise UsageError(f"cannot write: {exc.strerror}", where=str(path)) from None
 
 
 Handler = Callable[[argparse.Namespace, TextIO], ExitCode]

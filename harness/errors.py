@@ -4,6 +4,10 @@
      +-- UsageError              bad arguments, unreadable input file        -> exit 4
      |    +-- PlanError          a plan file that does not load              -> exit 4
      +-- EngineError             Docker or a registry cannot be used         -> exit 3
+     |    +-- DockerUnavailable  no daemon answers, or it refuses a request
+     |    +-- RegistryUnreachable   connection refused, DNS, TLS, timeout
+     |    +-- RegistryAuthError     credentials missing or refused
+     +-- ImageNotFound           a tag, digest or repository the registry lacks -> exit 1
      +-- RunInterrupted          Ctrl-C or SIGTERM during a run              -> exit 2
 
 Each error carries `where` (file, line, JSON path...) and a `hint` so the CLI can print one
@@ -57,6 +61,24 @@ class EngineError(HarnessError):
     """The container engine or an image registry cannot be reached or refuses us."""
 
     exit_code = ExitCode.ENGINE_ERROR
+
+
+class DockerUnavailable(EngineError):
+    """No Docker daemon answers, or it failed a request the harness cannot do without."""
+
+
+class RegistryUnreachable(EngineError):
+    """An image registry cannot be reached (connection, DNS, TLS or timeout)."""
+
+
+class RegistryAuthError(EngineError):
+    """A registry wants credentials that are missing, or refuses the ones given."""
+
+
+class ImageNotFound(HarnessError):
+    """The registry has no such repository, tag or digest: a failed check, not a broken host."""
+
+    exit_code = ExitCode.CHECKS_FAILED
 
 
 class RunInterrupted(HarnessError):

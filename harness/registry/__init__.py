@@ -1,0 +1,1 @@
+"""Image registries: references, the registry HTTP API (manifests, indexes, configs), ECR tokens."""
