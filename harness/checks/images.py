@@ -130,7 +130,7 @@ def evaluate_digest(
         f"declared {declared} but {_tag_text(view.reference)} is {view.digest} "
         "in the registry: the tag moved, or the digest is another image's",
         subject,
-        evidence,
+        {**evidence, "mismatch": True},
     )
 
 

@@ -227,7 +227,7 @@ class ImageInspector:
             declared.declared_digest, view, declared.required_platforms, subject
         )
         if (
-            digest_check.status is CheckStatus.FAIL
+            digest_check.evidence.get("mismatch")
             and declared.declared_digest
             and not reference.digest
         ):

@@ -138,13 +138,40 @@ class RegistryClient:
                 f"registry {image.registry} denies access to {image.repository}", where=str(image)
             )
         if response.status_code == 404:
-            raise ImageNotFound(_not_found_message(response, tail), where=str(image))
+            message = _not_found_message(response, tail)
+            if tail.startswith("manifests/") and not tail.startswith("manifests/sha256:"):
+                message = self._explain_missing_tag(image, message)
+            raise ImageNotFound(message, where=str(image))
         if response.status_code >= 400:
             raise RegistryUnreachable(
                 f"registry {image.registry} answered HTTP {response.status_code} for {tail}",
                 where=str(image),
             )
         return response
+
+    def _explain_missing_tag(self, image: ImageReference, message: str) -> str:
+        """Distribution answers MANIFEST_UNKNOWN for a missing repository too: the tag list
+        tells the two apart, and names the tags there are."""
+        scope = f"repository:{image.repository}:pull"
+        headers = {"Accept": "application/json"}
+        token = self._tokens.get((image.registry, scope))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        credentials = self._credentials(image.registry)
+        auth = None
+        if not token and credentials is not None and credentials.username is not None:
+            auth = (credentials.username, credentials.password or "")
+        response = self._send(self._url(image, "tags/list"), headers, image, auth=auth)
+        if response.status_code == 404:
+            return "the repository does not exist in the registry"
+        try:
+            tags = response.json().get("tags") or []
+        except (ValueError, AttributeError):
+            return message
+        if not tags:
+            return "the repository has no tags"
+        shown = ", ".join(sorted(tags)[:10]) + (", ..." if len(tags) > 10 else "")
+        return f"{message} (it has: {shown})"
 
     def _send(
         self,

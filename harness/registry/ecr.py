@@ -24,7 +24,8 @@ def ecr_credentials(registry: str) -> RegistryCredentials | None:
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     account = registry.split(".", 1)[0]
-    client = boto3.client(
+    # A session of its own: boto3's default session caches credentials for the process.
+    client = boto3.session.Session().client(
         "ecr",
         region_name=region,
         config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2}),
