@@ -27,10 +27,19 @@ trap 'bash scripts/start-registry.sh --stop --pidfile "$PIDFILE" >/dev/null 2>&1
 step "pushing ${IMAGE}"
 docker push --quiet "${IMAGE}"
 
-step "harness validate fixtures/algorithms/reference/harness.yaml"
-rc=0
-"$HARNESS" validate fixtures/algorithms/reference/harness.yaml || rc=$?
-"$HARNESS" validate --format json fixtures/algorithms/reference/harness.yaml > "$OUT/validate.json" || true
+# The demo works on a copy: `--pin` writes digests into the request, not into fixtures/.
+WORK="$OUT/reference"
+rm -rf "$WORK"
+cp -r fixtures/algorithms/reference "$WORK"
+sed -i "s#127.0.0.1:5000/#127.0.0.1:${PORT}/#g" "$WORK/algorithm.json"
 
-step "done in $((SECONDS - started)) s: exit ${rc}; findings in ${OUT}/validate.json"
+rc=0
+step "harness validate $WORK/harness.yaml"
+"$HARNESS" validate "$WORK/harness.yaml" || rc=$?
+
+step "harness images $WORK/harness.yaml --pin --pull always"
+"$HARNESS" images "$WORK/harness.yaml" --pin --pull always || rc=$?
+"$HARNESS" images "$WORK/harness.yaml" --format json > "$OUT/images.json" || rc=$?
+
+step "done in $((SECONDS - started)) s: exit ${rc}; pinned request: $WORK/algorithm.json; image report: $OUT/images.json"
 exit "$rc"
