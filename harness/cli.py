@@ -7,12 +7,15 @@ Imports of the heavy parts (botocore, docker, jinja2) happen inside the command 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from harness import __version__
 from harness.errors import ExitCode, HarnessError, UsageError
@@ -90,6 +93,77 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     images.add_argument("--format", choices=("text", "json"), default="text")
     images.set_defaults(handler=_cmd_images)
+
+    run = commands.add_parser(
+        "run",
+        help="the whole local conformance run of a plan",
+        description="Validate the request, resolve and pull its images by digest, then run "
+        "every profile's training under each emulated instance type exactly as SageMaker "
+        "would, and write report.json and junit.xml. Exit 0: every check passed; 1: a check "
+        "failed; 2: interrupted; 3: Docker or a registry unusable; 4: bad plan or arguments.",
+    )
+    run.add_argument("plan", type=Path, metavar="PLAN")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=Path("harness-report"),
+        help="where reports, logs and artifacts go (default: harness-report/)",
+    )
+    run.add_argument(
+        "--instance-type",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="emulate this instance type instead of the plan's (repeatable)",
+    )
+    run.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="CHECK_ID",
+        help="run only these checks (an ID or a prefix such as TRAIN-; repeatable)",
+    )
+    run.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="CHECK_ID",
+        help="skip these checks (an ID or a prefix; repeatable)",
+    )
+    run.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave containers, networks and /opt/ml folders for debugging",
+    )
+    run.add_argument("--pull", choices=("missing", "always", "never"), default="missing")
+    run.add_argument("--insecure-registry", action="append", default=[], metavar="HOST")
+    run.add_argument(
+        "--sigterm-grace",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long a SIGTERMed job may take to exit (SageMaker: 120)",
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    doctor = commands.add_parser(
+        "doctor",
+        help="what this host can emulate, and how faithfully",
+        description="Host inventory (CPUs, memory, GPUs through NVML, Docker and its runtimes) "
+        "and, for every catalogued instance type, whether it can be emulated exactly, scaled "
+        "down, or not at all, and why.",
+    )
+    doctor.add_argument("--format", choices=("text", "json"), default="text")
+    doctor.set_defaults(handler=_cmd_doctor)
+
+    clean = commands.add_parser(
+        "clean",
+        help="remove containers and networks a killed run left behind",
+        description="Remove every container and network labelled by harness (all runs, or one "
+        "with --run-id).",
+    )
+    clean.add_argument("--run-id", metavar="ID")
+    clean.set_defaults(handler=_cmd_clean)
     return parser
 
 
@@ -165,6 +239,127 @@ def _cmd_images(args: argparse.Namespace, out: TextIO) -> ExitCode:
     render = render_json if args.format == "json" else render_text
     out.write(render(result, document.file, notes))
     return ExitCode.OK if result.passed else ExitCode.CHECKS_FAILED
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.algorithm.validate import check_plan_against_request, validate_request_document
+    from harness.documents import DocumentSyntaxError, load_document
+    from harness.engine.docker_engine import DockerEngine, docker_config_credentials
+    from harness.jobs.run import ConformanceRun, RunOptions
+    from harness.plan import load_plan
+    from harness.registry.client import RegistryClient, credential_chain
+    from harness.registry.ecr import ecr_credentials
+    from harness.report.json_report import render_report_json
+    from harness.report.junit import render_junit
+
+    plan = load_plan(args.plan)
+    try:
+        request = load_document(plan.algorithm)
+    except DocumentSyntaxError as exc:
+        raise UsageError(
+            exc.message, where=exc.where, hint="`harness validate` shows every problem"
+        ) from None
+    findings = validate_request_document(request)
+    findings += [f.located(plan.file, None) for f in check_plan_against_request(plan, request.data)]
+    engine = DockerEngine.connect()
+    credentials = credential_chain(docker_config_credentials, ecr_credentials)
+    registry = RegistryClient(credentials, insecure_registries=frozenset(args.insecure_registry))
+    options = RunOptions(
+        out_dir=args.out.resolve(),
+        instance_types=tuple(args.instance_type),
+        only=frozenset(args.only),
+        skip=frozenset(args.skip),
+        keep=args.keep,
+        pull=args.pull,
+        sigterm_grace_seconds=args.sigterm_grace,
+    )
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"[{time.monotonic() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    run = ConformanceRun(plan, request, findings, engine, registry, credentials, options, progress)
+    try:
+        with _sigterm_as_interrupt():
+            report = run.execute()
+    finally:
+        registry.close()
+        engine.close()
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomically(options.out_dir / "report.json", render_report_json(report))
+    _write_atomically(options.out_dir / "junit.xml", render_junit(report))
+    out.write(_run_summary(report, options.out_dir))
+    if run.engine_failure is not None:
+        raise run.engine_failure
+    if report.interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if report.verdict == "pass" else ExitCode.CHECKS_FAILED
+
+
+def _run_summary(report: Any, out_dir: Path) -> str:
+    lines = []
+    for check in report.checks:
+        where = f"{check.profile}/{check.instance_type}" if check.profile else ""
+        subject = f" [{check.subject}]" if check.subject else ""
+        lines.append(f"{check.status.value:<5} {check.id:<20} {where:<28} {check.message}{subject}")
+    summary = report.summary
+    lines += [
+        "",
+        f"{report.verdict.upper()}: {summary['pass']} passed, {summary['fail']} failed, "
+        f"{summary['skip']} skipped, {summary['error']} errors in "
+        f"{report.duration_s:.1f} s",
+        f"report: {out_dir / 'report.json'}",
+    ]
+    if report.interrupted:
+        lines.append("interrupted: the report holds what was done before")
+    return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A SIGTERM to the harness cleans up like Ctrl-C does."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _cmd_doctor(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.engine.docker_engine import DockerEngine
+    from harness.errors import DockerUnavailable
+    from harness.hardware.catalogue import load_catalogue
+    from harness.hardware.emulation import plan_emulation
+    from harness.hardware.host import take_inventory
+    from harness.report.doctor import render_doctor_json, render_doctor_text
+
+    try:
+        engine = DockerEngine.connect(timeout=10)
+        info: dict[str, Any] | None = engine.info()
+        engine.close()
+    except DockerUnavailable:
+        info = None
+    host = take_inventory(info)
+    emulations = [plan_emulation(kind, host) for kind in load_catalogue().values()]
+    render = render_doctor_json if args.format == "json" else render_doctor_text
+    out.write(render(host, emulations))
+    return ExitCode.OK
+
+
+def _cmd_clean(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.engine.docker_engine import DockerEngine
+
+    engine = DockerEngine.connect()
+    try:
+        containers, networks = engine.containers.sweep(args.run_id)
+    finally:
+        engine.close()
+    out.write(f"removed {containers} container(s) and {networks} network(s)\n")
+    return ExitCode.OK
 
 
 def _progress(message: str) -> None:

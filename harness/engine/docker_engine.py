@@ -18,6 +18,7 @@ import docker.auth
 import docker.errors
 from docker.models.images import Image
 
+from harness.engine.containers import Containers
 from harness.engine.labels import labels
 from harness.engine.types import FileInImage, LocalImage
 from harness.errors import DockerUnavailable, ImageNotFound, RegistryAuthError
@@ -51,6 +52,17 @@ class DockerEngine:
 
     def version(self) -> dict[str, Any]:
         return dict(self._client.version())
+
+    def info(self) -> dict[str, Any]:
+        """Docker's `GET /info`: runtimes, default runtime, cgroup version, ..."""
+        try:
+            return dict(self._client.info())
+        except docker.errors.APIError as exc:
+            raise DockerUnavailable(f"cannot read the daemon's info: {_short(exc)}") from None
+
+    @property
+    def containers(self) -> Containers:
+        return Containers(self._client)
 
     # -- images ------------------------------------------------------------------------------
 

@@ -1,0 +1,452 @@
+"""One training job, run as SageMaker runs it, under one emulated instance type.
+
+    prepare   /opt/ml per host: config files, channels (File copy, FastFile read-only, Pipe FIFOs)
+    start     N containers `IMAGE train` together: one host has no network at all; several share
+              an internal network without a gateway and resolve each other as algo-1..algo-N
+    watch     logs per host, resource use sampled from the host, the stopping condition:
+              MaxRuntimeInSeconds -> SIGTERM -> grace (120 s) -> SIGKILL; one failed host stops
+              the others, as SageMaker fails the whole job
+    collect   exit codes, OOM kills, /opt/ml/output/failure, model.tar.gz and output.tar.gz
+
+Everything created is removed at the end, also on Ctrl-C and errors, unless `keep` is set.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import shutil
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.engine.containers import ContainerSpec, Mount
+from harness.engine.labels import labels
+from harness.hardware.emulation import Emulation
+from harness.hardware.nvml import load_nvml
+from harness.hardware.usage import UsageSampler, UsageSummary
+from harness.plan import ProfilePlan
+from harness.sagemaker import config_files
+from harness.sagemaker.artifacts import ArtifactInfo, pack_model
+from harness.sagemaker.channels import channel_files, shard, stage_file_channel
+from harness.sagemaker.pipe import PipeFeeder
+
+if TYPE_CHECKING:
+    from harness.engine.containers import Containers
+
+SIGTERM_GRACE_SECONDS = 120  # SageMaker: SIGTERM, then SIGKILL 120 s later
+FAILURE_REASON_LIMIT = 1024
+LogListener = Callable[[str, str, float, str], None]
+"""(host, stream, time, line) for every line a container writes."""
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    """What to run: the pinned image, the plan profile, the emulated type, where to write."""
+
+    run_id: str
+    job_name: str
+    image: str
+    request: dict[str, Any]
+    profile: ProfilePlan
+    instance_type: str
+    emulations: tuple[Emulation, ...]
+    """One per host."""
+    out_dir: Path
+    max_runtime_seconds: int
+    sigterm_grace_seconds: float = SIGTERM_GRACE_SECONDS
+    interrupt_after_seconds: float | None = None
+    """Send SIGTERM after this long (the TRAIN-SIGTERM probe); None: only at MaxRuntime."""
+    keep: bool = False
+
+
+@dataclass(frozen=True)
+class HostResult:
+    host: str
+    exit_code: int | None
+    oom_killed: bool
+    failure_reason: str | None
+    log_path: Path
+    log_tail: tuple[str, ...]
+    usage: UsageSummary | None
+
+    def to_dict(self, root: Path) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "exit_code": self.exit_code,
+            "oom_killed": self.oom_killed,
+            "failure_reason": self.failure_reason,
+            "log": _relative(self.log_path, root),
+            "usage": self.usage.to_dict() if self.usage else None,
+        }
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    job: TrainingJob
+    status: str
+    """Completed | Failed | MaxRuntimeExceeded | Interrupted (the SIGTERM probe)."""
+    hosts: tuple[HostResult, ...]
+    duration_s: float
+    sigterm_sent_after_s: float | None = None
+    exited_after_sigterm_s: float | None = None
+    killed: bool = False
+    """SIGKILL was needed: the job ignored SIGTERM for the whole grace period."""
+    model: ArtifactInfo | None = None
+    output: ArtifactInfo | None = None
+    channels: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int | None:
+        codes = [h.exit_code for h in self.hosts]
+        return next((c for c in codes if c), codes[0] if codes else None)
+
+    @property
+    def failure_reason(self) -> str | None:
+        reasons = [
+            f"{h.host}: {h.failure_reason}" if len(self.hosts) > 1 else h.failure_reason
+            for h in self.hosts
+            if h.failure_reason
+        ]
+        return "; ".join(r for r in reasons if r)[:FAILURE_REASON_LIMIT] or None
+
+    @property
+    def peak_memory_bytes(self) -> int | None:
+        peaks = [
+            h.usage.peak_memory_bytes
+            for h in self.hosts
+            if h.usage and h.usage.peak_memory_bytes is not None
+        ]
+        return max(peaks) if peaks else None
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+class _HostLog:
+    """Writes one host's output to its log file and splits it into lines for listeners."""
+
+    def __init__(self, host: str, path: Path, listeners: list[LogListener]):
+        self.host = host
+        self.path = path
+        self._file = path.open("wb")
+        self._partial: dict[str, bytes] = {"stdout": b"", "stderr": b""}
+        self._listeners = listeners
+        self.tail: deque[str] = deque(maxlen=200)
+        self._lock = threading.Lock()
+
+    def __call__(self, stream: str, chunk: bytes) -> None:
+        with self._lock:
+            self._file.write(chunk)
+            self._file.flush()
+            data = self._partial[stream] + chunk
+            *lines, self._partial[stream] = data.split(b"\n")
+            now = time.time()
+            for raw in lines:
+                self._emit(stream, now, raw)
+
+    def _emit(self, stream: str, now: float, raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace").rstrip("\r")
+        self.tail.append(line)
+        for listener in self._listeners:
+            listener(self.host, stream, now, line)
+
+    def close(self) -> None:
+        with self._lock:
+            now = time.time()
+            for stream, rest in self._partial.items():
+                if rest:
+                    self._emit(stream, now, rest)
+            self._partial = {"stdout": b"", "stderr": b""}
+            self._file.close()
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9_.-]+", "-", text).strip("-")[:200]
+
+
+class TrainingRunner:
+    """Runs `TrainingJob`s on one engine; `listeners` see every log line (metrics, progress)."""
+
+    def __init__(
+        self,
+        containers: Containers,
+        *,
+        progress: Callable[[str], None] = lambda _: None,
+        listeners: list[LogListener] | None = None,
+    ):
+        self._containers = containers
+        self._progress = progress
+        self._listeners = listeners or []
+        self._nvml = load_nvml()[0]  # None without an NVIDIA driver: no GPU sampling
+
+    def run(self, job: TrainingJob) -> TrainingOutcome:
+        hosts = config_files.host_names(len(job.emulations))
+        job.out_dir.mkdir(parents=True, exist_ok=True)
+        work = job.out_dir / ".work"
+        if work.exists():
+            shutil.rmtree(work)
+        logs_dir = job.out_dir / "logs"
+        logs_dir.mkdir(exist_ok=True)
+        network = _safe_name(f"harness-{job.run_id}-{job.job_name}") if len(hosts) > 1 else None
+        created: list[str] = []
+        feeders: list[PipeFeeder] = []
+        host_logs: list[_HostLog] = []
+        samplers: dict[str, UsageSampler] = {}
+        channels_info: dict[str, Any] = {}
+        try:
+            specs = []
+            for index, host in enumerate(hosts):
+                root = work / host
+                channels_info[host] = self._prepare_host(job, hosts, index, root, feeders)
+                specs.append(self._spec(job, hosts, index, root, network))
+            if network:
+                self._containers.create_internal_network(network, labels(job.run_id, "network"))
+            for spec in specs:
+                created.append(self._containers.create(spec))
+            for feeder in feeders:
+                feeder.start()
+            started = time.monotonic()
+            for container_id in created:
+                self._containers.start(container_id)
+            for index, (host, container_id) in enumerate(zip(hosts, created, strict=True)):
+                log = _HostLog(host, logs_dir / f"{host}.log", self._listeners)
+                host_logs.append(log)
+                self._containers.follow_output(container_id, log)
+                pid = self._containers.state(container_id).pid
+                if pid:
+                    samplers[host] = UsageSampler(
+                        pid, nvml=self._nvml, gpu_uuids=job.emulations[index].gpu_uuids
+                    )
+                    samplers[host].start()
+            self._progress(f"{job.job_name}: training on {len(hosts)} host(s)")
+            status, codes, sigterm_at, exit_after, killed = self._watch(
+                job, hosts, created, started
+            )
+            duration = time.monotonic() - started
+            results = self._collect(job, hosts, created, codes, work, host_logs, samplers)
+            model = pack_model([work / h / "model" for h in hosts], job.out_dir / "model.tar.gz")
+            output = pack_model(
+                [work / h / "output" / "data" for h in hosts], job.out_dir / "output.tar.gz"
+            )
+            return TrainingOutcome(
+                job,
+                status,
+                results,
+                duration,
+                sigterm_at,
+                exit_after,
+                killed,
+                model,
+                output,
+                channels_info,
+            )
+        finally:
+            for sampler in samplers.values():
+                sampler.stop()  # a second stop (after _collect) returns at once
+            for feeder in feeders:
+                feeder.stop(timeout=5)
+            if not job.keep:
+                for container_id in created:
+                    self._containers.remove(container_id)
+                if network:
+                    self._containers.remove_network(network)
+                shutil.rmtree(work, ignore_errors=True)
+            for log in host_logs:
+                log.close()
+
+    # -- preparing -------------------------------------------------------------------------
+
+    def _prepare_host(
+        self,
+        job: TrainingJob,
+        hosts: tuple[str, ...],
+        index: int,
+        root: Path,
+        feeders: list[PipeFeeder],
+    ) -> dict[str, Any]:
+        training = job.profile.training
+        config = root / "input" / "config"
+        data = root / "input" / "data"
+        for folder in (config, data, root / "model", root / "output" / "data"):
+            folder.mkdir(parents=True, exist_ok=True)
+        if training.checkpoints:
+            (root / "checkpoints").mkdir()
+        config_files.write_config_files(
+            config,
+            hyperparameters=config_files.hyperparameters_json(
+                job.request, training.hyperparameter_map
+            ),
+            inputdataconfig=config_files.inputdataconfig_json(training),
+            resourceconfig=config_files.resourceconfig_json(hosts[index], hosts, job.instance_type),
+        )
+        summary: dict[str, Any] = {}
+        for channel in training.channels:
+            mode = channel.input_mode or training.input_mode
+            mine = shard(channel_files(channel), len(hosts), index, channel.distribution)
+            summary[channel.name] = {
+                "mode": mode,
+                "files": len(mine),
+                "bytes": sum(f.size for f in mine),
+            }
+            if mode == "Pipe":
+                feeders.append(
+                    PipeFeeder(
+                        data, channel.name, mine, channel.compression, channel.record_wrapper
+                    )
+                )
+            else:
+                stage_file_channel(mine, data / channel.name)
+        return summary
+
+    def _spec(
+        self, job: TrainingJob, hosts: tuple[str, ...], index: int, root: Path, network: str | None
+    ) -> ContainerSpec:
+        host = hosts[index]
+        emulation = job.emulations[index]
+        training = job.profile.training
+        mounts = [
+            Mount(root / "input", "/opt/ml/input"),
+            Mount(root / "input" / "config", "/opt/ml/input/config", read_only=True),
+            Mount(root / "model", "/opt/ml/model"),
+            Mount(root / "output", "/opt/ml/output"),
+        ]
+        for channel in training.channels:
+            if (channel.input_mode or training.input_mode) == "FastFile":
+                # FastFile channels are read-only for the container, as on SageMaker.
+                folder = root / "input" / "data" / channel.name
+                mounts.append(Mount(folder, f"/opt/ml/input/data/{channel.name}", True))
+        if training.checkpoints:
+            mounts.append(Mount(root / "checkpoints", "/opt/ml/checkpoints"))
+        environment = {**config_files.training_environment(job.job_name), **emulation.environment}
+        return ContainerSpec(
+            image=job.image,
+            command=("train",),
+            name=_safe_name(f"harness-{job.run_id}-{job.job_name}-{host}"),
+            hostname=host,
+            labels=labels(job.run_id, "training"),
+            environment=environment,
+            mounts=tuple(mounts),
+            network=network,
+            aliases=(host,) if network else (),
+            # Under --network none Docker writes no /etc/hosts entry for the container's own
+            # name, and the SageMaker training toolkit waits 15 minutes for algo-1 to resolve.
+            extra_hosts={} if network else {host: "127.0.0.1"},
+            cpuset=emulation.cpuset,
+            nano_cpus=emulation.nano_cpus,
+            memory_bytes=emulation.memory_bytes,
+            shm_bytes=emulation.shm_bytes,
+            gpu_uuids=emulation.gpu_uuids,
+        )
+
+    # -- watching --------------------------------------------------------------------------
+
+    def _watch(
+        self, job: TrainingJob, hosts: tuple[str, ...], created: list[str], started: float
+    ) -> tuple[str, dict[str, int], float | None, float | None, bool]:
+        """Wait for every host, enforcing the stopping condition. Returns (status, exit codes,
+        SIGTERM sent after s, exited s after SIGTERM, SIGKILL needed)."""
+        exits: queue.Queue[tuple[str, int | None]] = queue.Queue()
+        limit = job.max_runtime_seconds + job.sigterm_grace_seconds + 60
+
+        def waiter(host: str, container_id: str) -> None:
+            exits.put((host, self._containers.wait(container_id, limit)))
+
+        for host, container_id in zip(hosts, created, strict=True):
+            threading.Thread(
+                target=waiter, args=(host, container_id), daemon=True, name=f"wait-{host}"
+            ).start()
+        probe = job.interrupt_after_seconds is not None
+        stop_after = min(job.max_runtime_seconds, job.interrupt_after_seconds or float("inf"))
+        codes: dict[str, int] = {}
+        status, phase = "Completed", "running"
+        sigterm_at: float | None = None
+        kill_at = 0.0
+
+        def signal_running(signal_name: str) -> None:
+            for host, container_id in zip(hosts, created, strict=True):
+                if host not in codes:
+                    self._containers.signal(container_id, signal_name)
+
+        while len(codes) < len(hosts):
+            if phase == "running":
+                deadline = started + stop_after
+            elif phase == "terminating":
+                deadline = (sigterm_at or 0.0) + job.sigterm_grace_seconds
+            else:
+                deadline = kill_at + 30  # after SIGKILL the daemon answers within seconds
+            try:
+                host, code = exits.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                if phase == "running":
+                    status = (
+                        "Interrupted"
+                        if probe and stop_after < job.max_runtime_seconds
+                        else "MaxRuntimeExceeded"
+                    )
+                    self._progress(f"{job.job_name}: {status}: SIGTERM")
+                    sigterm_at, phase = time.monotonic(), "terminating"
+                    signal_running("SIGTERM")
+                elif phase == "terminating":
+                    self._progress(
+                        f"{job.job_name}: still running "
+                        f"{job.sigterm_grace_seconds:.0f} s after SIGTERM: SIGKILL"
+                    )
+                    kill_at, phase = time.monotonic(), "killing"
+                    signal_running("SIGKILL")
+                else:
+                    break  # the daemon never reported the exit; the state says the rest
+                continue
+            codes[host] = -1 if code is None else code
+            if code and phase == "running" and len(codes) < len(hosts):
+                # One failed host fails the job: SageMaker stops the others.
+                status, phase, sigterm_at = "Failed", "terminating", time.monotonic()
+                signal_running("SIGTERM")
+        if status == "Completed" and any(codes.values()):
+            status = "Failed"
+        sent = None if sigterm_at is None else sigterm_at - started
+        after = None
+        if sigterm_at is not None and phase == "terminating":
+            after = time.monotonic() - sigterm_at
+        return status, codes, sent, after, phase == "killing"
+
+    # -- collecting ------------------------------------------------------------------------
+
+    def _collect(
+        self,
+        job: TrainingJob,
+        hosts: tuple[str, ...],
+        created: list[str],
+        codes: dict[str, int],
+        work: Path,
+        host_logs: list[_HostLog],
+        samplers: dict[str, UsageSampler],
+    ) -> tuple[HostResult, ...]:
+        results = []
+        for host, container_id, log in zip(hosts, created, host_logs, strict=True):
+            state = self._containers.state(container_id)
+            failure = work / host / "output" / "failure"
+            reason = None
+            if failure.is_file():
+                reason = failure.read_text("utf-8", "replace")[:FAILURE_REASON_LIMIT].strip()
+            usage = samplers[host].stop() if host in samplers else None
+            results.append(
+                HostResult(
+                    host,
+                    codes.get(host, state.exit_code),
+                    state.oom_killed,
+                    reason or None,
+                    log.path,
+                    tuple(log.tail),
+                    usage,
+                )
+            )
+        return tuple(results)

@@ -1,0 +1,66 @@
+"""The result model of `harness run`: plain data every reporter renders (DESIGN §2 report.json).
+
+A reporter is a pure function of a `RunReport`; the CLI writes the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.checks.results import CheckResult, CheckStatus
+
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One profile under one emulated instance type."""
+
+    profile: str
+    instance_type: str
+    emulation: str
+    """exact | scaled | unavailable"""
+    emulation_detail: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] | None = None
+    transform: dict[str, Any] | None = None
+    serving: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile,
+            "instance_type": self.instance_type,
+            "emulation": self.emulation,
+            "emulation_detail": self.emulation_detail,
+            "training": self.training,
+            "transform": self.transform,
+            "serving": self.serving,
+        }
+
+
+@dataclass(frozen=True)
+class RunReport:
+    harness_version: str
+    started_at: str
+    duration_s: float
+    request: str
+    plan: str | None
+    host: dict[str, Any]
+    images: tuple[dict[str, Any], ...]
+    runs: tuple[RunRecord, ...]
+    checks: tuple[CheckResult, ...]
+    interrupted: bool = False
+    errors: tuple[str, ...] = ()
+    """Problems of the harness or the host that stopped part of the run."""
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in CheckStatus}
+        for check in self.checks:
+            counts[check.status.value] += 1
+        return counts
+
+    @property
+    def verdict(self) -> str:
+        bad = self.summary["fail"] + self.summary["error"]
+        return "fail" if bad or self.interrupted or self.errors or not self.checks else "pass"

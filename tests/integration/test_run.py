@@ -1,0 +1,312 @@
+"""`harness run` end to end with real containers: the reference algorithm passes, and each
+broken fixture fails exactly the check it breaks.
+
+Each algorithm is copied to a temporary folder, built on the fixtures' base image, pushed to the
+session's loopback registry, and its request rewritten to point there.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from harness.cli import main
+from harness.engine.labels import RUN_ID
+from harness.errors import ExitCode
+
+from .conftest import FIXTURES, TEST_LABEL, build_fixture_image, push
+
+pytestmark = pytest.mark.docker
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def published(docker_client, base_image, registry, tmp_path_factory):
+    """published(name) -> plan path of fixture `name` (reference or broken/<x>), pushed."""
+    cache: dict[str, Path] = {}
+
+    def publish(name: str) -> Path:
+        if name in cache:
+            return cache[name]
+        source = FIXTURES / "algorithms" / name
+        folder = tmp_path_factory.mktemp(name.replace("/", "-"))
+        shutil.copytree(source, folder, dirs_exist_ok=True)
+        for linked in ("data",):  # broken fixtures point at ../../reference/data
+            reference_data = FIXTURES / "algorithms" / "reference" / linked
+            target = folder.parent / "reference" / linked
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(reference_data, target)
+        repository = f"harness/{name.replace('/', '-')}"
+        tag = f"{registry.host}/{repository}"
+        build_fixture_image(docker_client, base_image, folder, f"{tag}:1.0")
+        push(docker_client, registry, repository, "1.0")
+        request = folder / "algorithm.json"
+        text = request.read_text()
+        for old in _image_references(json.loads(text)):
+            text = text.replace(old, f"{tag}:1.0")
+        request.write_text(text)
+        cache[name] = folder / "harness.yaml"
+        return cache[name]
+
+    return publish
+
+
+def _image_references(request: dict[str, Any]) -> set[str]:
+    found = {request["TrainingSpecification"]["TrainingImage"]}
+    for container in (request.get("InferenceSpecification") or {}).get("Containers", []):
+        found.add(container["Image"])
+    return found
+
+
+def harness_run(capsys, plan: Path, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    code = main(["run", str(plan), "--out", str(out), *args])
+    capsys.readouterr()
+    report = json.loads((out / "report.json").read_text())
+    return code, report
+
+
+def result(
+    report: dict[str, Any],
+    check_id: str,
+    instance_type: str | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    for check in report["checks"]:
+        if (
+            check["id"] == check_id
+            and (instance_type is None or check["instance_type"] == instance_type)
+            and (profile is None or check["profile"] == profile)
+        ):
+            return dict(check)
+    raise AssertionError(f"no {check_id} in {[c['id'] for c in report['checks']]}")
+
+
+def assert_nothing_left(client: docker.DockerClient, report: dict[str, Any], out: Path) -> None:
+    assert not client.containers.list(all=True, filters={"label": RUN_ID})
+    assert not client.networks.list(filters={"label": RUN_ID})
+    assert not list(out.rglob(".work"))
+
+
+def test_reference_algorithm_passes_on_two_types_in_file_mode(
+    docker_client, published, tmp_path, capsys
+):
+    plan = published("reference")
+    out = tmp_path / "report"
+    code, report = harness_run(
+        capsys, plan, out, "--only", "SPEC-", "--only", "IMAGE-", "--only", "TRAIN-"
+    )
+    smoke = [r for r in report["runs"] if r["profile"] == "smoke"]
+    assert {r["instance_type"] for r in smoke} == {"ml.m5.large", "ml.t3.medium"}
+    for check in report["checks"]:
+        assert check["status"] in ("pass", "skip"), check
+    assert code == ExitCode.OK
+    assert report["verdict"] == "pass"
+    for instance_type in ("ml.m5.large", "ml.t3.medium"):
+        assert result(report, "TRAIN-COMPLETES", instance_type, "smoke")["status"] == "pass"
+        assert result(report, "TRAIN-MODEL", instance_type, "smoke")["status"] == "pass"
+        assert result(report, "TRAIN-GPU-USED", instance_type, "smoke")["status"] == "skip"
+    run = smoke[0]
+    assert run["training"]["model_artifact"]["sha256"]
+    assert (out / run["training"]["model_artifact"]["path"]).is_file()
+    assert (out / "junit.xml").is_file()
+    pipe = next(r for r in report["runs"] if r["profile"] == "pipe")
+    assert pipe["training"]["status"] == "Completed"
+    distributed = next(r for r in report["runs"] if r["profile"] == "distributed")
+    assert len(distributed["training"]["hosts"]) == 2
+    assert distributed["training"]["status"] == "Completed"
+    assert_nothing_left(docker_client, report, out)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "check_id", "status", "words", "extra"),
+    [
+        ("broken/crash", "TRAIN-COMPLETES", "fail", "algo-1 exited 2", ()),
+        (
+            "broken/crash",
+            "TRAIN-FAILURE-REASON",
+            "fail",
+            "without writing /opt/ml/output/failure",
+            (),
+        ),
+        (
+            "broken/crash-with-reason",
+            "TRAIN-FAILURE-REASON",
+            "pass",
+            "/opt/ml/output/failure says",
+            (),
+        ),
+        ("broken/no-model", "TRAIN-MODEL", "fail", "/opt/ml/model is empty", ()),
+        ("broken/model-link-escape", "TRAIN-MODEL", "fail", "cannot be packaged", ()),
+        (
+            "broken/ignores-sigterm",
+            "TRAIN-SIGTERM",
+            "fail",
+            "still running 3 s after SIGTERM",
+            ("--sigterm-grace", "3"),
+        ),
+        ("broken/slow-but-graceful", "TRAIN-SIGTERM", "pass", "exited", ()),
+        (
+            "broken/memory-hog",
+            "TRAIN-RESOURCES",
+            "fail",
+            "ran out of memory",
+            ("--instance-type", "ml.t3.medium"),
+        ),
+    ],
+    ids=[
+        "crash-completes",
+        "crash-reason",
+        "reason-given",
+        "no-model",
+        "link-escape",
+        "ignores-sigterm",
+        "graceful-sigterm",
+        "memory-hog",
+    ],
+)
+def test_broken_fixture_fails_its_check(
+    docker_client, published, tmp_path, capsys, fixture, check_id, status, words, extra
+):
+    out = tmp_path / "report"
+    only: tuple[str, ...] = ("--only", check_id)
+    if check_id != "TRAIN-SIGTERM":
+        only += ("--skip", "TRAIN-SIGTERM")
+    code, report = harness_run(capsys, published(fixture), out, *only, *extra)
+    check = result(report, check_id)
+    assert check["status"] == status, check
+    assert words in check["message"], check
+    assert code == (ExitCode.OK if status == "pass" else ExitCode.CHECKS_FAILED)
+    assert_nothing_left(docker_client, report, out)
+
+
+def test_max_runtime_stops_the_job_and_still_packages_the_model(published, tmp_path, capsys):
+    # The fixture trains for 30 s; its plan's max_runtime_seconds is 5.
+    out = tmp_path / "report"
+    code, report = harness_run(
+        capsys, published("broken/slow-but-graceful"), out, "--skip", "TRAIN-SIGTERM"
+    )
+    assert code == ExitCode.CHECKS_FAILED
+    completes = result(report, "TRAIN-COMPLETES")
+    assert completes["status"] == "fail"
+    assert "MaxRuntimeExceeded" in completes["message"]
+    training = report["runs"][0]["training"]
+    assert training["status"] == "MaxRuntimeExceeded"
+    assert training["model_artifact"]["files"] >= 1
+    assert result(report, "TRAIN-MODEL")["status"] == "pass"
+
+
+def test_a_container_sees_exactly_the_emulated_type_and_no_network(published, tmp_path, capsys):
+    plan = published("broken/env-probe")
+    out = tmp_path / "report"
+    code, report = harness_run(
+        capsys, plan, out, "--only", "TRAIN-COMPLETES", "--instance-type", "ml.m5.large"
+    )
+    assert code == ExitCode.OK, report
+    probe = _probe_json(out, report)
+    assert len(probe["sched_getaffinity"]) == 2  # ml.m5.large: 2 vCPUs, pinned by cpuset
+    limit = probe["cgroup"]["memory/memory.limit_in_bytes"] or probe["cgroup"]["memory.max"]
+    assert int(limit) == 8 * 1024**3
+    assert probe["interfaces"] == ["lo"]
+    assert probe["routes"]["outside_routable"] is False
+    assert probe["resolved_hosts"] == {"algo-1": "127.0.0.1"}
+    environment = probe["environment"]
+    assert environment["TRAINING_JOB_NAME"]
+    assert environment["TRAINING_JOB_ARN"].startswith("arn:aws:sagemaker:")
+    assert environment["NVIDIA_VISIBLE_DEVICES"] == "void"
+    assert not any(name.startswith(("AWS_", "SM_")) for name in environment)
+    assert probe["config"]["resourceconfig.json"]["current_instance_type"] == "ml.m5.large"
+    assert probe["config_writable"].startswith("no")
+
+
+def _probe_json(out: Path, report: dict[str, Any]) -> dict[str, Any]:
+    import tarfile
+
+    artifact = out / report["runs"][0]["training"]["model_artifact"]["path"]
+    with tarfile.open(artifact) as archive:
+        member = archive.extractfile("probe.json")
+        assert member is not None
+        return dict(json.load(member))
+
+
+def test_interrupt_leaves_nothing_behind(docker_client, published, tmp_path):
+    plan = published("broken/slow-but-graceful")
+    out = tmp_path / "report"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            str(plan),
+            "--out",
+            str(out),
+            "--skip",
+            "TRAIN-SIGTERM",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if docker_client.containers.list(filters={"label": RUN_ID}):
+            break
+        time.sleep(0.2)
+    else:
+        process.kill()
+        raise AssertionError("the training container never started")
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["interrupted"] is True
+    assert report["verdict"] == "fail"
+    assert_nothing_left(docker_client, report, out)
+
+
+def test_clean_removes_what_a_killed_run_left(docker_client, base_image, capsys):
+    from harness.engine.labels import labels
+
+    container = docker_client.containers.create(
+        base_image, ["sleep", "600"], labels={**labels("leftover", "training"), TEST_LABEL: "1"}
+    )
+    network = docker_client.networks.create(
+        "harness-leftover-net", labels=labels("leftover", "network"), internal=True
+    )
+    assert main(["clean", "--run-id", "leftover"]) == ExitCode.OK
+    out, _ = capsys.readouterr()
+    assert "removed 1 container(s) and 1 network(s)" in out
+    with pytest.raises(docker.errors.NotFound):
+        container.reload()
+    with pytest.raises(docker.errors.NotFound):
+        network.reload()
+
+
+def test_doctor_reports_the_host_and_every_type(capsys):
+    assert main(["doctor", "--format", "json"]) == ExitCode.OK
+    report = json.loads(capsys.readouterr()[0])
+    assert report["host"]["cpus"] >= 1
+    by_name = {t["name"]: t for t in report["instance_types"]}
+    assert by_name["ml.g5.xlarge"]["fidelity"] in ("unavailable", "exact", "scaled")
+    if not report["host"]["gpus"]:
+        assert by_name["ml.g5.xlarge"]["fidelity"] == "unavailable"
+        assert by_name["ml.g5.xlarge"]["reasons"]
+
+
+def test_unreachable_engine_is_exit_3(monkeypatch, capsys, published):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    code = main(["run", str(published("reference")), "--out", "/tmp/unused"])
+    _, err = capsys.readouterr()
+    assert code == ExitCode.ENGINE_ERROR
+    assert "no Docker daemon answers" in err
