@@ -289,8 +289,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     _write_atomically(options.out_dir / "report.json", render_report_json(report))
     _write_atomically(options.out_dir / "junit.xml", render_junit(report))
     out.write(_run_summary(report, options.out_dir))
-    if run.engine_failure is not None:
-        raise run.engine_failure
+    if run.failure is not None:
+        raise run.failure
     if report.interrupted:
         return ExitCode.INTERRUPTED
     return ExitCode.OK if report.verdict == "pass" else ExitCode.CHECKS_FAILED

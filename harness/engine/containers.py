@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -213,24 +213,39 @@ class Containers:
         except docker.errors.APIError as exc:
             raise DockerUnavailable(f"cannot remove container: {_short(exc)}") from None
 
-    def follow_output(self, container_id: str, sink: LineSink) -> threading.Thread:
-        """Stream the container's stdout and stderr (from its start) into `sink` on a thread
-        that ends when the container does."""
+    def follow_output(self, container_id: str, sink: LineSink) -> list[threading.Thread]:
+        """Stream the container's stdout and stderr (from its start) into `sink`, one thread
+        per stream; the threads end when the container does (join them before using the
+        output)."""
 
-        def pump() -> None:
-            with suppress(docker.errors.APIError, requests.exceptions.RequestException, OSError):
-                frames: Iterator[tuple[bytes | None, bytes | None]] = self._client.api.attach(
-                    container_id, stdout=True, stderr=True, stream=True, logs=True, demux=True
+        def pump(stream_name: str) -> None:
+            try:
+                stream = self._client.api.logs(
+                    container_id,
+                    stdout=stream_name == "stdout",
+                    stderr=stream_name == "stderr",
+                    stream=True,
+                    follow=True,
                 )
-                for stdout, stderr in frames:
-                    if stdout:
-                        sink("stdout", stdout)
-                    if stderr:
-                        sink("stderr", stderr)
+            except docker.errors.APIError:
+                return
+            try:
+                for chunk in stream:
+                    sink(stream_name, chunk)
+            except (docker.errors.APIError, requests.exceptions.RequestException, OSError):
+                pass  # the daemon dropped the stream: what arrived is kept
+            finally:
+                stream.close()  # releases the connection to the daemon
 
-        thread = threading.Thread(target=pump, name=f"logs-{container_id[:12]}", daemon=True)
-        thread.start()
-        return thread
+        threads = [
+            threading.Thread(
+                target=pump, args=(name,), daemon=True, name=f"{name}-{container_id[:12]}"
+            )
+            for name in ("stdout", "stderr")
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
 
     # -- sweeping ----------------------------------------------------------------------------
 

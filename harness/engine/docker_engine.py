@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -37,10 +38,20 @@ class DockerEngine:
 
     @classmethod
     def connect(cls, timeout: float = 120) -> DockerEngine:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        if host.startswith("unix://") and not os.path.exists(host.removeprefix("unix://")):
+            # Checked first: docker-py leaks the socket of a failed unix connection.
+            raise DockerUnavailable(
+                f"no Docker daemon answers: there is no socket at {host.removeprefix('unix://')}",
+                hint="start dockerd (scripts/start-dockerd.sh) or set DOCKER_HOST",
+            )
+        client = None
         try:
             client = docker.from_env(timeout=int(timeout))
             client.ping()
         except docker.errors.DockerException as exc:
+            if client is not None:
+                client.close()
             raise DockerUnavailable(
                 f"no Docker daemon answers: {_short(exc)}",
                 hint="start dockerd (scripts/start-dockerd.sh) or set DOCKER_HOST",

@@ -12,6 +12,7 @@ or harness is `error`; nothing that was not run is `pass`.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -141,8 +142,9 @@ class ConformanceRun:
         self._errors: list[str] = []
         self._images: ImagesResult | None = None
         self._host: HostInventory | None = None
-        self.engine_failure: EngineError | None = None
-        """Docker or a registry failed mid-run: the report is partial; the CLI exits 3."""
+        self.failure: HarnessError | None = None
+        """What stopped the run early (Docker, a registry, a bad instance type): the report is
+        partial and the CLI exits with this error's code after writing it."""
 
     def execute(self) -> RunReport:
         """Run everything; on Ctrl-C the partial report comes back with `interrupted` set
@@ -154,8 +156,8 @@ class ConformanceRun:
             self._run_all()
         except KeyboardInterrupt:
             interrupted = True
-        except EngineError as exc:
-            self.engine_failure = exc
+        except HarnessError as exc:
+            self.failure = exc
             self._errors.append(exc.one_line())
         finally:
             if not self._options.keep:
@@ -241,7 +243,7 @@ class ConformanceRun:
         runner = TrainingRunner(self._engine.containers, progress=self._progress)
         job = TrainingJob(
             options.run_id,
-            f"{profile.name}-{instance_type}",
+            job_name(options.run_id, profile.name, instance_type),
             image,
             self._request.data,
             profile,
@@ -274,7 +276,7 @@ class ConformanceRun:
         self._progress(f"{job.job_name}: SIGTERM probe")
         probe_job = TrainingJob(
             job.run_id,
-            f"{job.job_name}-sigterm",
+            job_name(self._options.run_id, job.profile.name, job.instance_type, "sigterm"),
             job.image,
             job.request,
             job.profile,
@@ -308,6 +310,13 @@ class ConformanceRun:
 
     def _host_dict(self) -> dict[str, Any]:
         return self._host.to_dict() if self._host is not None else {}
+
+
+def job_name(run_id: str, profile: str, instance_type: str, suffix: str = "") -> str:
+    """A training job name SageMaker would accept (1-63 letters, digits, hyphens)."""
+    parts = [run_id, profile, instance_type.removeprefix("ml."), suffix]
+    text = "-".join(re.sub(r"[^a-zA-Z0-9]+", "-", p).strip("-") for p in parts if p)
+    return re.sub(r"-{2,}", "-", text)[:63].strip("-")
 
 
 def _worst(emulations: tuple[Emulation, ...]) -> Fidelity:

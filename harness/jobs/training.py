@@ -202,6 +202,7 @@ class TrainingRunner:
         host_logs: list[_HostLog] = []
         samplers: dict[str, UsageSampler] = {}
         channels_info: dict[str, Any] = {}
+        pumps: list[threading.Thread] = []
         try:
             specs = []
             for index, host in enumerate(hosts):
@@ -220,7 +221,7 @@ class TrainingRunner:
             for index, (host, container_id) in enumerate(zip(hosts, created, strict=True)):
                 log = _HostLog(host, logs_dir / f"{host}.log", self._listeners)
                 host_logs.append(log)
-                self._containers.follow_output(container_id, log)
+                pumps += self._containers.follow_output(container_id, log)
                 pid = self._containers.state(container_id).pid
                 if pid:
                     samplers[host] = UsageSampler(
@@ -232,6 +233,8 @@ class TrainingRunner:
                 job, hosts, created, started
             )
             duration = time.monotonic() - started
+            for pump in pumps:
+                pump.join(timeout=10)  # the log streams end right after the containers
             results = self._collect(job, hosts, created, codes, work, host_logs, samplers)
             model = pack_model([work / h / "model" for h in hosts], job.out_dir / "model.tar.gz")
             output = pack_model(

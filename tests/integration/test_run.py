@@ -33,19 +33,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def published(docker_client, base_image, registry, tmp_path_factory):
     """published(name) -> plan path of fixture `name` (reference or broken/<x>), pushed."""
     cache: dict[str, Path] = {}
+    # A copy of fixtures/algorithms, so relative paths such as ../../reference/data still work.
+    base = tmp_path_factory.mktemp("algorithms")
+    shutil.copytree(FIXTURES / "algorithms" / "reference" / "data", base / "reference" / "data")
 
     def publish(name: str) -> Path:
         if name in cache:
             return cache[name]
-        source = FIXTURES / "algorithms" / name
-        folder = tmp_path_factory.mktemp(name.replace("/", "-"))
-        shutil.copytree(source, folder, dirs_exist_ok=True)
-        for linked in ("data",):  # broken fixtures point at ../../reference/data
-            reference_data = FIXTURES / "algorithms" / "reference" / linked
-            target = folder.parent / "reference" / linked
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(reference_data, target)
+        folder = base / name
+        shutil.copytree(FIXTURES / "algorithms" / name, folder, dirs_exist_ok=True)
         repository = f"harness/{name.replace('/', '-')}"
         tag = f"{registry.host}/{repository}"
         build_fixture_image(docker_client, base_image, folder, f"{tag}:1.0")
@@ -70,7 +66,8 @@ def _image_references(request: dict[str, Any]) -> set[str]:
 
 def harness_run(capsys, plan: Path, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
     code = main(["run", str(plan), "--out", str(out), *args])
-    capsys.readouterr()
+    stdout, stderr = capsys.readouterr()
+    assert (out / "report.json").is_file(), f"exit {code}\n{stdout}\n{stderr}"
     report = json.loads((out / "report.json").read_text())
     return code, report
 
