@@ -116,11 +116,15 @@ def test_reference_algorithm_passes_on_two_types_in_file_mode(
     assert run["training"]["model_artifact"]["sha256"]
     assert (out / run["training"]["model_artifact"]["path"]).is_file()
     assert (out / "junit.xml").is_file()
-    pipe = next(r for r in report["runs"] if r["profile"] == "pipe")
-    assert pipe["training"]["status"] == "Completed"
+    for pipe in (r for r in report["runs"] if r["profile"] == "pipe"):
+        assert pipe["training"]["status"] == "Completed"
+    pipe_types = {r["instance_type"] for r in report["runs"] if r["profile"] == "pipe"}
+    assert pipe_types == {"ml.m5.large", "ml.t3.medium"}
     distributed = next(r for r in report["runs"] if r["profile"] == "distributed")
     assert len(distributed["training"]["hosts"]) == 2
     assert distributed["training"]["status"] == "Completed"
+    for host in ("algo-1", "algo-2"):  # ShardedByS3Key: one of the two training files each
+        assert distributed["training"]["channels"][host]["training"]["files"] == 1
     assert_nothing_left(docker_client, report, out)
 
 
@@ -223,6 +227,52 @@ def test_a_container_sees_exactly_the_emulated_type_and_no_network(published, tm
     assert not any(name.startswith(("AWS_", "SM_")) for name in environment)
     assert probe["config"]["resourceconfig.json"]["current_instance_type"] == "ml.m5.large"
     assert probe["config_writable"].startswith("no")
+
+
+TWO_HOSTS = """\
+algorithm: algorithm.json
+profiles:
+  - name: two-hosts
+    instance_types: [ml.m5.large]
+    training:
+      input_mode: File
+      instance_count: 2
+      max_runtime_seconds: 60
+      channels:
+        training: {path: ../../reference/data/training, content_type: text/csv,
+                   distribution: ShardedByS3Key, input_mode: FastFile}
+        validation: {path: ../../reference/data/validation, content_type: text/csv,
+                     input_mode: Pipe}
+"""
+
+
+def test_two_hosts_see_each_other_and_their_channels(published, tmp_path, capsys):
+    plan = published("broken/env-probe").with_name("two-hosts.yaml")
+    plan.write_text(TWO_HOSTS)
+    out = tmp_path / "report"
+    code, report = harness_run(capsys, plan, out, "--only", "TRAIN-COMPLETES")
+    assert code == ExitCode.OK, report
+    training = report["runs"][0]["training"]
+    assert [h["host"] for h in training["hosts"]] == ["algo-1", "algo-2"]
+    for host in ("algo-1", "algo-2"):
+        assert training["channels"][host]["training"]["files"] == 1  # 2 files, sharded
+        probe = _probe_from_log(out / "two-hosts" / "ml.m5.large" / "logs" / f"{host}.log")
+        assert probe["config"]["resourceconfig.json"]["current_host"] == host
+        assert probe["config"]["resourceconfig.json"]["hosts"] == ["algo-1", "algo-2"]
+        assert "eth0" in probe["interfaces"]
+        assert all(not ip.startswith("<error") for ip in probe["resolved_hosts"].values())
+        entries = {e["path"]: e for e in probe["data"]["entries"]}
+        assert entries["validation_0"]["fifo"] is True  # Pipe mode
+        assert probe["data"]["writable"]["training"].startswith("no")  # FastFile: read-only
+        assert len([p for p in entries if p.startswith("training/")]) == 1
+        assert probe["config"]["inputdataconfig.json"]["validation"]["TrainingInputMode"] == "Pipe"
+
+
+def _probe_from_log(log: Path) -> dict[str, Any]:
+    for line in log.read_text().splitlines():
+        if line.startswith("ENV-PROBE "):
+            return dict(json.loads(line.removeprefix("ENV-PROBE ")))
+    raise AssertionError(f"no ENV-PROBE line in {log}")
 
 
 def _probe_json(out: Path, report: dict[str, Any]) -> dict[str, Any]:

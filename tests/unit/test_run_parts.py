@@ -1,0 +1,156 @@
+"""Pure parts of `harness run`: job names, engine container specs, report.json and JUnit."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from harness.checks.results import CheckResult, CheckStatus
+from harness.engine.containers import ContainerSpec, Mount
+from harness.jobs.run import job_name
+from harness.report.json_report import render_report_json
+from harness.report.junit import render_junit
+from harness.report.model import RunRecord, RunReport
+
+ENTITY = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+
+
+def test_job_names_are_valid_training_job_names():
+    name = job_name("ab12cd34", "smoke", "ml.m5.large")
+    assert name == "ab12cd34-smoke-m5-large"
+    long = job_name("ab12cd34", "p" * 80, "ml.p4d.24xlarge", "sigterm")
+    for candidate in (name, long, job_name("x", "weird_name!", "ml.g5.xlarge", "sigterm")):
+        assert ENTITY.fullmatch(candidate), candidate
+
+
+def test_container_spec_without_network_and_with_limits():
+    spec = ContainerSpec(
+        image="reg/img@sha256:" + "a" * 64,
+        command=("train",),
+        name="n",
+        hostname="algo-1",
+        labels={"l": "1"},
+        environment={"A": "1"},
+        mounts=(Mount(Path("/w/in"), "/opt/ml/input"), Mount(Path("/w/c"), "/c", True)),
+        extra_hosts={"algo-1": "127.0.0.1"},
+        cpuset="0-1",
+        memory_bytes=8 * 1024**3,
+        shm_bytes=4 * 1024**3,
+    )
+    kwargs = spec.to_create_kwargs()
+    assert kwargs["network_mode"] == "none"
+    assert "network" not in kwargs
+    assert kwargs["mem_limit"] == kwargs["memswap_limit"] == 8 * 1024**3
+    assert kwargs["volumes"] == {
+        "/w/in": {"bind": "/opt/ml/input", "mode": "rw"},
+        "/w/c": {"bind": "/c", "mode": "ro"},
+    }
+    assert kwargs["cpuset_cpus"] == "0-1"
+    assert "device_requests" not in kwargs
+
+
+def test_container_spec_on_a_network_with_gpus():
+    spec = ContainerSpec(
+        image="i",
+        command=("train",),
+        name="n",
+        hostname="algo-2",
+        labels={},
+        network="net",
+        aliases=("algo-2",),
+        gpu_uuids=("GPU-a", "GPU-b"),
+        published_ports={8080: None},
+    )
+    kwargs = spec.to_create_kwargs()
+    assert kwargs["network"] == "net"
+    assert "network_mode" not in kwargs
+    (request,) = kwargs["device_requests"]
+    assert request["DeviceIDs"] == ["GPU-a", "GPU-b"]
+    assert request["Capabilities"] == [["gpu"]]
+    assert kwargs["ports"] == {"8080/tcp": ("127.0.0.1", None)}
+
+
+def report(checks: tuple[CheckResult, ...], interrupted: bool = False) -> RunReport:
+    return RunReport(
+        "0.1.0",
+        "2026-11-27T09:00:00+00:00",
+        12.5,
+        "algorithm.json",
+        "harness.yaml",
+        {"cpus": 2, "memory_mib": 24000},
+        ({"role": "training", "image": "reg/a:1", "pinned_reference": "reg/a@sha256:x"},),
+        (RunRecord("smoke", "ml.m5.large", "exact"),),
+        checks,
+        interrupted,
+    )
+
+
+CHECKS = (
+    CheckResult("SPEC-SCHEMA", CheckStatus.PASS, "ok"),
+    CheckResult("IMAGE-DIGEST", CheckStatus.PASS, "matches", "training image"),
+    CheckResult(
+        "TRAIN-COMPLETES",
+        CheckStatus.FAIL,
+        "algo-1 exited 2",
+        profile="smoke",
+        instance_type="ml.m5.large",
+    ),
+    CheckResult(
+        "TRAIN-GPU-USED",
+        CheckStatus.SKIP,
+        "no GPUs",
+        profile="smoke",
+        instance_type="ml.m5.large",
+        warnings=("w",),
+    ),
+)
+
+
+def test_report_json_has_the_design_keys_and_verdict():
+    data = json.loads(render_report_json(report(CHECKS)))
+    for key in (
+        "schema_version",
+        "harness_version",
+        "started_at",
+        "duration_s",
+        "verdict",
+        "summary",
+        "host",
+        "images",
+        "runs",
+        "checks",
+    ):
+        assert key in data
+    assert data["verdict"] == "fail"
+    assert data["summary"] == {"pass": 2, "fail": 1, "skip": 1, "error": 0}
+    assert data["runs"][0]["emulation"] == "exact"
+    assert data["checks"][2]["profile"] == "smoke"
+
+
+def test_verdict_passes_only_when_nothing_failed_and_something_ran():
+    assert report(CHECKS[:2]).verdict == "pass"
+    assert report(()).verdict == "fail"
+    assert report(CHECKS[:2], interrupted=True).verdict == "fail"
+
+
+def test_junit_has_one_testcase_per_check():
+    suite = ET.fromstring(render_junit(report(CHECKS)))
+    assert suite.get("tests") == "4"
+    assert suite.get("failures") == "1"
+    assert suite.get("skipped") == "1"
+    cases = suite.findall("testcase")
+    assert [c.get("classname") for c in cases] == [
+        "static",
+        "images",
+        "smoke.ml.m5.large",
+        "smoke.ml.m5.large",
+    ]
+    assert cases[1].get("name") == "IMAGE-DIGEST (training image)"
+    failure = cases[2].find("failure")
+    assert failure is not None
+    assert failure.get("message") == "algo-1 exited 2"
+    assert cases[3].find("skipped") is not None
+    names = {p.get("name") for p in suite.iter("property")}
+    assert "image.training" in names
