@@ -25,6 +25,7 @@ BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
 ASSEMBLY_TYPES = ("None", "Line")
 DEFAULT_MAX_RUNTIME_SECONDS = 86_400  # SageMaker's default StoppingCondition: one day
 DEFAULT_STARTUP_TIMEOUT_SECONDS = 240  # how long SageMaker waits for /ping: 4 minutes
+DEFAULT_SIGTERM_PROBE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,17 @@ class ChannelPlan:
 
 
 @dataclass(frozen=True)
+class SigtermProbePlan:
+    """The TRAIN-SIGTERM probe: a second run, sent SIGTERM after `after_seconds`.
+
+    `hyperparameters` are merged over the profile's for that run only, so a fast job can be
+    made slow enough to interrupt (e.g. more epochs)."""
+
+    after_seconds: float = DEFAULT_SIGTERM_PROBE_SECONDS
+    hyperparameters: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class TrainingPlan:
     channels: tuple[ChannelPlan, ...]
     hyperparameters: tuple[tuple[str, str], ...] = ()
@@ -47,6 +59,7 @@ class TrainingPlan:
     instance_count: int = 1
     max_runtime_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS
     checkpoints: bool = False
+    sigterm_probe: SigtermProbePlan = SigtermProbePlan()
 
     @property
     def hyperparameter_map(self) -> dict[str, str]:
@@ -173,18 +186,10 @@ def _training(reader: _Reader, path: JsonPath) -> TrainingPlan:
             "max_runtime_seconds",
             "channels",
             "checkpoints",
+            "sigterm_probe",
         },
     )
-    hyperparameters = reader.get(body, (*path, "hyperparameters"), dict) or {}
-    as_strings: list[tuple[str, str]] = []
-    for key, value in hyperparameters.items():
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            reader.fail(
-                (*path, "hyperparameters", key),
-                "hyperparameter values are strings",
-                f'quote it: {key}: "{value}"',
-            )
-        as_strings.append((str(key), str(value)))
+    as_strings = _hyperparameters(reader, body, (*path, "hyperparameters"))
     channels_body = reader.need(body, (*path, "channels"), dict)
     if not channels_body:
         reader.fail((*path, "channels"), "declare at least one channel")
@@ -199,11 +204,39 @@ def _training(reader: _Reader, path: JsonPath) -> TrainingPlan:
         reader.fail((*path, "max_runtime_seconds"), "max_runtime_seconds must be at least 1")
     return TrainingPlan(
         channels=channels,
-        hyperparameters=tuple(as_strings),
+        hyperparameters=as_strings,
         input_mode=reader.choice(body, (*path, "input_mode"), INPUT_MODES) or "File",
         instance_count=count,
         max_runtime_seconds=runtime,
         checkpoints=bool(reader.get(body, (*path, "checkpoints"), bool)),
+        sigterm_probe=_sigterm_probe(reader, body, (*path, "sigterm_probe")),
+    )
+
+
+def _hyperparameters(
+    reader: _Reader, body: dict[str, Any], path: JsonPath
+) -> tuple[tuple[str, str], ...]:
+    values = reader.get(body, path, dict) or {}
+    as_strings: list[tuple[str, str]] = []
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            reader.fail(
+                (*path, key), "hyperparameter values are strings", f'quote it: {key}: "{value}"'
+            )
+        as_strings.append((str(key), str(value)))
+    return tuple(as_strings)
+
+
+def _sigterm_probe(reader: _Reader, body: dict[str, Any], path: JsonPath) -> SigtermProbePlan:
+    if path[-1] not in body:
+        return SigtermProbePlan()
+    probe = reader.mapping(path, {"after_seconds", "hyperparameters"})
+    after = reader.number(probe, (*path, "after_seconds"))
+    if after is not None and after <= 0:
+        reader.fail((*path, "after_seconds"), "must be more than 0")
+    return SigtermProbePlan(
+        DEFAULT_SIGTERM_PROBE_SECONDS if after is None else after,
+        _hyperparameters(reader, probe, (*path, "hyperparameters")),
     )
 
 

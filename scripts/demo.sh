@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job on the bundled reference algorithm, from a fresh Debian 12 machine.
 # Builds the reference image on the fixtures' base image, starts a local registry on
-# 127.0.0.1:${HARNESS_DEMO_PORT:-5000}, pushes the image there, and runs the harness on it.
+# 127.0.0.1:${HARNESS_DEMO_PORT:-5000}, pushes the image there, and runs the harness on it:
+# validate, images --pin (on a copy of the algorithm under demo/), then the whole run.
 # Everything it creates lives under demo/ (the registry is stopped at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,5 +42,10 @@ step "harness images $WORK/harness.yaml --pin --pull always"
 "$HARNESS" images "$WORK/harness.yaml" --pin --pull always || rc=$?
 "$HARNESS" images "$WORK/harness.yaml" --format json > "$OUT/images.json" || rc=$?
 
-step "done in $((SECONDS - started)) s: exit ${rc}; pinned request: $WORK/algorithm.json; image report: $OUT/images.json"
+step "harness run $WORK/harness.yaml --out $OUT/report"
+"$HARNESS" run "$WORK/harness.yaml" --out "$OUT/report" || rc=$?
+
+step "done in $((SECONDS - started)) s: exit ${rc}"
+echo "pinned request: $WORK/algorithm.json"
+echo "report:         $OUT/report/report.json (and junit.xml, per-run logs and model.tar.gz)"
 exit "$rc"

@@ -32,6 +32,9 @@ _MIB = 1024 * 1024
 
 
 def _gib(value: int) -> str:
+    """Bytes for a reader: MiB below a GiB (a small job's 14 MiB is not '0.01 GiB')."""
+    if value < 1024**3:
+        return f"{value / _MIB:.0f} MiB"
     return f"{value / 1024**3:.2f} GiB"
 
 

@@ -16,7 +16,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,6 @@ from harness.registry.client import CredentialLookup, RegistryClient
 from harness.report.model import RunRecord, RunReport
 
 Progress = Callable[[str], None]
-SIGTERM_PROBE_AFTER_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,6 @@ class RunOptions:
     keep: bool = False
     pull: PullPolicy = "missing"
     sigterm_grace_seconds: float = SIGTERM_GRACE_SECONDS
-    sigterm_probe_after_seconds: float = SIGTERM_PROBE_AFTER_SECONDS
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def wants(self, check_id: str) -> bool:
@@ -274,18 +272,24 @@ class ConformanceRun:
 
     def _sigterm_probe(self, runner: TrainingRunner, job: TrainingJob, folder: Path) -> CheckResult:
         self._progress(f"{job.job_name}: SIGTERM probe")
+        training = job.profile.training
+        probe = training.sigterm_probe
+        merged = {**training.hyperparameter_map, **dict(probe.hyperparameters)}
+        profile = replace(
+            job.profile, training=replace(training, hyperparameters=tuple(merged.items()))
+        )
         probe_job = TrainingJob(
             job.run_id,
             job_name(self._options.run_id, job.profile.name, job.instance_type, "sigterm"),
             job.image,
             job.request,
-            job.profile,
+            profile,
             job.instance_type,
             job.emulations,
             folder / "sigterm-probe",
             job.max_runtime_seconds,
             job.sigterm_grace_seconds,
-            self._options.sigterm_probe_after_seconds,
+            probe.after_seconds,
             job.keep,
         )
         try:

@@ -138,3 +138,26 @@ def test_unknown_profile_name(plan_dir: Path):
     plan = load_plan(plan_dir / "harness.yaml")
     with pytest.raises(PlanError, match="no profile named 'nope'"):
         plan.profile("nope")
+
+
+def test_sigterm_probe_settings(plan_dir: Path):
+    text = GOOD.replace(
+        "      max_runtime_seconds: 600\n",
+        "      max_runtime_seconds: 600\n"
+        '      sigterm_probe: {after_seconds: 3, hyperparameters: {epochs: "50"}}\n',
+    )
+    (plan_dir / "harness.yaml").write_text(text)
+    plan = load_plan(plan_dir / "harness.yaml")
+    probe = plan.profiles[1].training.sigterm_probe
+    assert probe.after_seconds == 3.0
+    assert probe.hyperparameters == (("epochs", "50"),)
+    assert plan.profiles[0].training.sigterm_probe.after_seconds == 2.0
+
+
+def test_sigterm_probe_after_must_be_positive(plan_dir: Path):
+    error = _broken(
+        plan_dir,
+        "      max_runtime_seconds: 600\n",
+        "      max_runtime_seconds: 600\n      sigterm_probe: {after_seconds: 0}\n",
+    )
+    assert "must be more than 0" in error.one_line()
