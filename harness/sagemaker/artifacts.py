@@ -157,6 +157,17 @@ def _scan(root: Path, host: int, problems: list[str]) -> list[_Entry]:
     return found
 
 
+def _goes_through_link(folder: str, target: str, links: set[str]) -> bool:
+    """Whether following `target` from `folder` passes through another symbolic link."""
+    parts = [part for part in target.split("/") if part not in ("", ".")]
+    path = folder
+    for part in parts[:-1]:
+        path = posixpath.dirname(path) if part == ".." else posixpath.join(path, part)
+        if posixpath.normpath(path) in links:
+            return True
+    return False
+
+
 def _link_leaves(folder: str, target: str) -> bool:
     """Whether a link in `folder` (relative to the root) to `target` leads outside the root."""
     if posixpath.isabs(target):
@@ -241,31 +252,33 @@ def extract_model(archive: Path, destination: Path) -> None:
     try:
         with tarfile.open(archive, mode="r:*") as tar:
             members = tar.getmembers()
+            links = {posixpath.normpath(m.name) for m in members if m.issym()}
             for member in members:
-                _check_member(member)
+                _check_member(member, links)
             staging.mkdir(parents=True)
             if _HAS_DATA_FILTER:
                 tar.extractall(staging, members=members, filter="data")
             else:
                 tar.extractall(staging, members=members)
-    except tarfile.FilterError as exc:
+    except UsageError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        name = exc.tarinfo.name
-        raise UsageError(
-            f"model archive member {name!r} refused: {exc}", where=str(archive)
-        ) from exc
+        exc.where = exc.where or str(archive)
+        raise
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        # tarfile.FilterError (3.11.4+) names the member the data filter refused.
+        refused = getattr(exc, "tarinfo", None)
+        if refused is not None:
+            raise UsageError(
+                f"model archive member {refused.name!r} refused: {exc}", where=str(archive)
+            ) from exc
         raise UsageError(f"cannot extract {archive}: {exc}", where=str(archive)) from exc
-    except UsageError:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     if destination.exists():
         destination.rmdir()
     staging.rename(destination)
 
 
-def _check_member(member: tarfile.TarInfo) -> None:
+def _check_member(member: tarfile.TarInfo, links: set[str]) -> None:
     name = member.name
     if name.startswith("/") or ".." in name.split("/"):
         raise UsageError(f"model archive member {name!r} lands outside the model folder")
@@ -274,5 +287,12 @@ def _check_member(member: tarfile.TarInfo) -> None:
         folder = posixpath.dirname(name) if member.issym() else ""
         if _link_leaves(folder, member.linkname):
             raise UsageError(f"model archive member {name!r} links outside: {member.linkname}")
+        if member.issym() and _goes_through_link(folder, member.linkname, links):
+            # `here -> .` and `there -> here/..`: each stays inside, together they leave.
+            # Python before 3.11.4 has no data filter to follow them; refuse the chain.
+            raise UsageError(
+                f"model archive member {name!r} refused: its target "
+                f"{member.linkname} goes through another link"
+            )
     elif not (member.isfile() or member.isdir()):
         raise UsageError(f"model archive member {name!r} is a device, FIFO or special file")

@@ -231,6 +231,41 @@ def test_a_container_sees_exactly_the_emulated_type_and_no_network(published, tm
     assert probe["config_writable"].startswith("no")
 
 
+PIPE_RECORDIO_GZIP = """\
+algorithm: algorithm.json
+profiles:
+  - name: pipe-recordio-gzip
+    instance_types: [ml.m5.large]
+    training:
+      hyperparameters: {epochs: "3", model_kind: linear}
+      input_mode: Pipe
+      channels:
+        training: {path: data/training-gz, content_type: text/csv, compression: Gzip,
+                   record_wrapper: RecordIO}
+        validation: {path: data/validation, content_type: text/csv}
+"""
+
+
+def test_reference_trains_from_gzip_files_wrapped_in_recordio_through_pipes(
+    published, tmp_path, capsys
+):
+    plan = published("reference").with_name("pipe-recordio-gzip.yaml")
+    plan.write_text(PIPE_RECORDIO_GZIP)
+    out = tmp_path / "report"
+    code, report = harness_run(
+        capsys, plan, out, "--only", "TRAIN-COMPLETES", "--only", "TRAIN-MODEL"
+    )
+    assert code == ExitCode.OK, report
+    training = report["runs"][0]["training"]
+    assert training["channels"]["algo-1"]["training"] == {
+        "mode": "Pipe",
+        "files": 2,
+        "bytes": training["channels"]["algo-1"]["training"]["bytes"],
+    }
+    log = (out / "pipe-recordio-gzip" / "ml.m5.large" / "logs" / "algo-1.log").read_text()
+    assert "train_loss=" in log
+
+
 TWO_HOSTS = """\
 algorithm: algorithm.json
 profiles:
