@@ -60,6 +60,7 @@ class ContainerSpec:
     gpu_uuids: tuple[str, ...] = ()
     published_ports: dict[int, int | None] = field(default_factory=dict)
     """container port -> host port on 127.0.0.1 (None: any free port)."""
+    dns_options: tuple[str, ...] = ()
 
     def to_create_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -82,6 +83,8 @@ class ContainerSpec:
             }
             or None,
         }
+        if self.dns_options:
+            kwargs["dns_opt"] = list(self.dns_options)
         if self.cpuset:
             kwargs["cpuset_cpus"] = self.cpuset
         if self.nano_cpus:

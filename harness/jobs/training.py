@@ -343,6 +343,10 @@ class TrainingRunner:
             # Under --network none Docker writes no /etc/hosts entry for the container's own
             # name, and the SageMaker training toolkit waits 15 minutes for algo-1 to resolve.
             extra_hosts={} if network else {host: "127.0.0.1"},
+            # Docker's DNS on an internal network forwards unknown names to resolvers it cannot
+            # reach and hangs 10 s per lookup; SageMaker's VPC DNS answers at once. A peer not
+            # yet started is such a name: fail fast so the algorithm's retries run.
+            dns_options=("timeout:1", "attempts:1") if network else (),
             cpuset=emulation.cpuset,
             nano_cpus=emulation.nano_cpus,
             memory_bytes=emulation.memory_bytes,
