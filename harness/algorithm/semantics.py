@@ -123,6 +123,15 @@ def _check_metric_regex(pattern: str, path: JsonPath) -> Iterator[Finding]:
             "matching can take exponential time on some log lines",
             "remove the outer quantifier or make the inner part unambiguous",
         )
+    if analysis.re2_error is not None:
+        yield warning(
+            _CHECK,
+            "metric-regex-portable",
+            path,
+            f"the regex uses syntax a linear-time engine (RE2) rejects: {analysis.re2_error}",
+            "SageMaker does not document its regex engine: lookarounds, backreferences and "
+            "possessive or atomic groups may not work there; prefer plain groups and classes",
+        )
 
 
 def _check_channels(training: dict[str, Any]) -> Iterator[Finding]:

@@ -24,6 +24,7 @@ from typing import Any
 from harness import __version__
 from harness.algorithm.findings import CheckId, Finding, Severity
 from harness.checks import training as train_checks
+from harness.checks.metrics import METRIC_CHECKS, check_metrics, check_objective
 from harness.checks.results import CheckResult, CheckStatus
 from harness.documents import Document
 from harness.engine.docker_engine import DockerEngine
@@ -41,6 +42,7 @@ from harness.jobs.training import (
 from harness.plan import Plan, ProfilePlan
 from harness.registry.client import CredentialLookup, RegistryClient
 from harness.report.model import RunRecord, RunReport
+from harness.sagemaker.metrics import MetricDefinition, MetricExtractor, metric_values
 
 Progress = Callable[[str], None]
 
@@ -210,19 +212,10 @@ class ConformanceRun:
             "emulation": fidelity.value,
             "emulation_detail": _emulation_dict(emulations),
         }
-        wanted = [c for c in train_checks.TRAINING_CHECKS if options.wants(c)]
+        wanted = [c for c in (*train_checks.TRAINING_CHECKS, *METRIC_CHECKS) if options.wants(c)]
 
         def tag(result: CheckResult) -> CheckResult:
-            return CheckResult(
-                result.id,
-                result.status,
-                result.message,
-                result.subject,
-                result.evidence,
-                result.warnings,
-                profile.name,
-                instance_type,
-            )
+            return replace(result, profile=profile.name, instance_type=instance_type)
 
         skip_reason = None
         if fidelity is Fidelity.UNAVAILABLE:
@@ -252,15 +245,33 @@ class ConformanceRun:
             options.sigterm_grace_seconds,
             keep=options.keep,
         )
+        specification = self._request.data.get("TrainingSpecification") or {}
+        extractor = MetricExtractor(
+            [
+                MetricDefinition(d["Name"], d["Regex"])
+                for d in specification.get("MetricDefinitions") or []
+                if isinstance(d, dict)
+                and isinstance(d.get("Name"), str)
+                and isinstance(d.get("Regex"), str)
+            ]
+        )
+        objectives = [
+            o["MetricName"]
+            for o in specification.get("SupportedTuningJobObjectiveMetrics") or []
+            if isinstance(o, dict) and isinstance(o.get("MetricName"), str)
+        ]
         try:
-            outcome = runner.run(job)
+            outcome = runner.run(job, listeners=[extractor.feed_text])
         except EngineError as exc:
             self._engine_error(exc, wanted, tag, record)
             return
+        series = extractor.results()
         results = [
             train_checks.check_completes(outcome),
             train_checks.check_model(outcome),
             train_checks.check_failure_reason(outcome),
+            check_metrics(series),
+            check_objective(series, objectives),
             train_checks.check_resources(outcome, emulations[0]),
             train_checks.check_gpu_used(outcome, emulations[0]),
         ]
@@ -268,6 +279,8 @@ class ConformanceRun:
             results.append(self._sigterm_probe(runner, job, folder))
         self._checks += [tag(r) for r in results if options.wants(r.id)]
         record["training"] = _training_dict(outcome, options.out_dir)
+        record["training"]["metrics"] = metric_values(series)
+        record["training"]["metrics_detail"] = {s.name: s.to_dict() for s in series}
         self._runs.append(RunRecord(**record))
 
     def _sigterm_probe(self, runner: TrainingRunner, job: TrainingJob, folder: Path) -> CheckResult:
@@ -348,7 +361,6 @@ def _training_dict(outcome: TrainingOutcome, root: Path) -> dict[str, Any]:
         "failure_reason": outcome.failure_reason,
         "peak_memory_bytes": outcome.peak_memory_bytes,
         "gpu": gpu or None,
-        "metrics": {},
         "model_artifact": artifact(outcome.model),
         "output_artifact": artifact(outcome.output),
         "hosts": [h.to_dict(root) for h in outcome.hosts],

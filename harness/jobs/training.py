@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 SIGTERM_GRACE_SECONDS = 120  # SageMaker: SIGTERM, then SIGKILL 120 s later
 FAILURE_REASON_LIMIT = 1024
 LogListener = Callable[[str, str, float, str], None]
-"""(host, stream, time, line) for every line a container writes."""
+"""(host, stream, time, text): complete lines ("\n"-terminated) as a container writes them."""
+MAX_LINE_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -148,23 +149,27 @@ class _HostLog:
             self._file.write(chunk)
             self._file.flush()
             data = self._partial[stream] + chunk
-            *lines, self._partial[stream] = data.split(b"\n")
-            now = time.time()
-            for raw in lines:
-                self._emit(stream, now, raw)
+            cut = data.rfind(b"\n")
+            if cut < 0 and len(data) > MAX_LINE_BYTES:
+                cut = len(data) - 1  # a line that never ends is cut, not kept in memory
+            if cut < 0:
+                self._partial[stream] = data
+                return
+            self._partial[stream] = data[cut + 1 :]
+            self._emit(stream, time.time(), data[: cut + 1])
 
-    def _emit(self, stream: str, now: float, raw: bytes) -> None:
-        line = raw.decode("utf-8", "replace").rstrip("\r")
-        self.tail.append(line)
+    def _emit(self, stream: str, now: float, block: bytes) -> None:
+        text = block.decode("utf-8", "replace")
+        self.tail.extend(text.splitlines())  # the deque keeps the last 200
         for listener in self._listeners:
-            listener(self.host, stream, now, line)
+            listener(self.host, stream, now, text)
 
     def close(self) -> None:
         with self._lock:
             now = time.time()
             for stream, rest in self._partial.items():
                 if rest:
-                    self._emit(stream, now, rest)
+                    self._emit(stream, now, rest + b"\n")
             self._partial = {"stdout": b"", "stderr": b""}
             self._file.close()
 
@@ -188,7 +193,9 @@ class TrainingRunner:
         self._listeners = listeners or []
         self._nvml = load_nvml()[0]  # None without an NVIDIA driver: no GPU sampling
 
-    def run(self, job: TrainingJob) -> TrainingOutcome:
+    def run(self, job: TrainingJob, listeners: list[LogListener] | None = None) -> TrainingOutcome:
+        """Run `job`; `listeners` (besides the runner's own) see this job's log lines."""
+        every_listener = [*self._listeners, *(listeners or [])]
         hosts = config_files.host_names(len(job.emulations))
         job.out_dir.mkdir(parents=True, exist_ok=True)
         work = job.out_dir / ".work"
@@ -219,7 +226,7 @@ class TrainingRunner:
             for container_id in created:
                 self._containers.start(container_id)
             for index, (host, container_id) in enumerate(zip(hosts, created, strict=True)):
-                log = _HostLog(host, logs_dir / f"{host}.log", self._listeners)
+                log = _HostLog(host, logs_dir / f"{host}.log", every_listener)
                 host_logs.append(log)
                 pumps += self._containers.follow_output(container_id, log)
                 pid = self._containers.state(container_id).pid

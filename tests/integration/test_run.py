@@ -115,6 +115,13 @@ def test_reference_algorithm_passes_on_two_types_in_file_mode(
         # The plan's sigterm_probe slows the probe run down enough to interrupt it.
         assert result(report, "TRAIN-SIGTERM", instance_type, "smoke")["status"] == "pass"
     run = smoke[0]
+    assert result(report, "TRAIN-METRICS", "ml.m5.large", "smoke")["status"] == "pass"
+    assert result(report, "TRAIN-OBJECTIVE", "ml.m5.large", "smoke")["status"] == "pass"
+    metrics = run["training"]["metrics"]
+    assert len(metrics["train:loss"]) == 5  # one per epoch
+    assert 0.0 <= metrics["validation:accuracy"][-1] <= 1.0
+    assert metrics["validation:loss"]  # printed on stderr only
+    assert run["training"]["metrics_detail"]["train:loss"]["engine"] == "re2"
     assert run["training"]["model_artifact"]["sha256"]
     assert (out / run["training"]["model_artifact"]["path"]).is_file()
     assert (out / "junit.xml").is_file()
@@ -165,6 +172,8 @@ def test_reference_algorithm_passes_on_two_types_in_file_mode(
             "ran out of memory",
             ("--instance-type", "ml.t3.medium"),
         ),
+        ("broken/bad-metrics", "TRAIN-METRICS", "fail", "train:f1", ()),
+        ("broken/bad-metrics", "TRAIN-OBJECTIVE", "pass", "validation:accuracy", ()),
     ],
     ids=[
         "crash-completes",
@@ -175,6 +184,8 @@ def test_reference_algorithm_passes_on_two_types_in_file_mode(
         "ignores-sigterm",
         "graceful-sigterm",
         "memory-hog",
+        "bad-metrics",
+        "objective-on-stderr",
     ],
 )
 def test_broken_fixture_fails_its_check(

@@ -170,6 +170,17 @@ def test_catastrophic_metric_regex(request_dict, verdict):
     verdict(request_dict).has("metric-regex-catastrophic", f"{MD}[0].Regex", "warning")
 
 
+def test_metric_regex_outside_re2_is_a_portability_warning(request_dict, verdict):
+    request_dict["TrainingSpecification"]["MetricDefinitions"][0]["Regex"] = (
+        "train-error:(?=\\d)([0-9.]+)"
+    )
+    verdict(request_dict).has("metric-regex-portable", f"{MD}[0].Regex", "warning")
+
+
+def test_plain_metric_regexes_are_portable(request_dict, verdict):
+    verdict(request_dict).lacks("metric-regex-portable")
+
+
 def test_objective_metric_must_be_defined(request_dict, verdict):
     request_dict["TrainingSpecification"]["SupportedTuningJobObjectiveMetrics"][0]["MetricName"] = (
         "validation:eror"
