@@ -144,6 +144,13 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long a SIGTERMed job may take to exit (SageMaker: 120)",
     )
+    run.add_argument(
+        "--serve-sigterm-grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a SIGTERMed server may take to exit (SageMaker: 30)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     doctor = commands.add_parser(
@@ -272,6 +279,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
         keep=args.keep,
         pull=args.pull,
         sigterm_grace_seconds=args.sigterm_grace,
+        serve_sigterm_grace_seconds=args.serve_sigterm_grace,
     )
     started = time.monotonic()
 

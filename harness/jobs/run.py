@@ -26,19 +26,23 @@ from harness.algorithm.findings import CheckId, Finding, Severity
 from harness.checks import training as train_checks
 from harness.checks.metrics import METRIC_CHECKS, check_metrics, check_objective
 from harness.checks.results import CheckResult, CheckStatus
+from harness.checks.serving import SERVING_CHECKS
 from harness.documents import Document
 from harness.engine.docker_engine import DockerEngine
 from harness.errors import EngineError, HarnessError
 from harness.hardware.catalogue import lookup_instance_type
 from harness.hardware.emulation import Emulation, Fidelity, plan_emulation
 from harness.hardware.host import HostInventory, take_inventory
+from harness.jobs.endpoint import SERVE_SIGTERM_GRACE_SECONDS, EndpointRunner
 from harness.jobs.images import ImageInspector, ImagesResult, PullPolicy, declared_images
+from harness.jobs.serving import ServingRun
 from harness.jobs.training import (
     SIGTERM_GRACE_SECONDS,
     TrainingJob,
     TrainingOutcome,
     TrainingRunner,
 )
+from harness.jobs.transform import TRANSFORM_CHECKS, TransformRun
 from harness.plan import Plan, ProfilePlan
 from harness.registry.client import CredentialLookup, RegistryClient
 from harness.report.model import RunRecord, RunReport
@@ -57,6 +61,7 @@ class RunOptions:
     keep: bool = False
     pull: PullPolicy = "missing"
     sigterm_grace_seconds: float = SIGTERM_GRACE_SECONDS
+    serve_sigterm_grace_seconds: float = SERVE_SIGTERM_GRACE_SECONDS
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def wants(self, check_id: str) -> bool:
@@ -281,7 +286,84 @@ class ConformanceRun:
         record["training"] = _training_dict(outcome, options.out_dir)
         record["training"]["metrics"] = metric_values(series)
         record["training"]["metrics_detail"] = {s.name: s.to_dict() for s in series}
+        self._checks += [
+            tag(r)
+            for r in self._inference(profile, outcome, emulations[0], folder, record)
+            if options.wants(r.id)
+        ]
         self._runs.append(RunRecord(**record))
+
+    def _inference(
+        self,
+        profile: ProfilePlan,
+        outcome: TrainingOutcome,
+        emulation: Emulation,
+        folder: Path,
+        record: dict[str, Any],
+    ) -> list[CheckResult]:
+        """Serving and batch transform of the model this run trained."""
+        options = self._options
+        inference = self._request.data.get("InferenceSpecification")
+        if not isinstance(inference, dict):
+            return []
+        wanted = [c for c in SERVING_CHECKS if options.wants(c)]
+        if profile.transform is not None:
+            wanted += [c for c in TRANSFORM_CHECKS if options.wants(c)]
+        if not wanted:
+            return []
+
+        def skip_all(reason: str) -> list[CheckResult]:
+            return [CheckResult(c, CheckStatus.SKIP, reason) for c in wanted]
+
+        containers = inference.get("Containers") or []
+        image = self._images.pinned("inference[0]") if self._images else None
+        model = outcome.model
+        if len(containers) > 1:
+            return skip_all("inference pipelines (several containers) are not emulated yet")
+        if image is None:
+            return skip_all("the inference image could not be resolved (see IMAGE-DIGEST)")
+        if outcome.status == "Failed" or model is None or model.files == 0:
+            return skip_all("training left no model to serve")
+        endpoints = EndpointRunner(
+            self._engine.containers,
+            options.run_id,
+            keep=options.keep,
+            sigterm_grace=options.serve_sigterm_grace_seconds,
+        )
+        results: list[CheckResult] = []
+        name = job_name(options.run_id, profile.name, emulation.instance_type.name)
+        try:
+            if any(c in wanted for c in SERVING_CHECKS):
+                served = ServingRun(endpoints, progress=self._progress).run(
+                    image,
+                    model.path,
+                    folder / ".serve-work",
+                    emulation,
+                    profile,
+                    inference,
+                    f"harness-{name}-serve",
+                )
+                results += served.checks
+                record["serving"] = served.record
+            if profile.transform is not None and any(c in wanted for c in TRANSFORM_CHECKS):
+                self._progress(f"{name}: batch transform")
+                transformed = TransformRun(endpoints, progress=self._progress).run(
+                    image,
+                    model.path,
+                    folder,
+                    emulation,
+                    profile.transform,
+                    f"harness-{name}-transform",
+                )
+                results += transformed.checks
+                record["transform"] = transformed.record
+        except EngineError as exc:
+            self._errors.append(exc.one_line())
+            done = {r.id for r in results}
+            results += [
+                CheckResult(c, CheckStatus.ERROR, exc.one_line()) for c in wanted if c not in done
+            ]
+        return results
 
     def _sigterm_probe(self, runner: TrainingRunner, job: TrainingJob, folder: Path) -> CheckResult:
         self._progress(f"{job.job_name}: SIGTERM probe")

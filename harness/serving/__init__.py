@@ -1,0 +1,1 @@
+"""Real-time serving: HTTP to the container (http), readiness and /ping probes (ping), load."""

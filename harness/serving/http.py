@@ -1,0 +1,503 @@
+"""HTTP to a serving container: /ping, /invocations and /execution-parameters (contract §2.2).
+
+`EndpointClient` gives every thread its own keep-alive HTTP/1.1 connection, so a load worker or
+a ping monitor never queues behind another thread. It never raises for HTTP or network
+failures: each call returns an `InvocationResult`, and a failure to get any answer is status 0
+with a short `error` text ("connection refused", "timed out after 2.0 s", ...).
+
+    client = EndpointClient("http://172.18.0.2:8080")
+    result = client.invoke(b"1,2,3\\n", "text/csv", accept="text/csv")
+    result.status, result.content_type, result.body, result.latency_s, result.error
+    client.close()
+
+Why plain sockets, not requests (DESIGN §3 allows the change when the load benchmark shows the
+client is the bottleneck): bench/bench_load.py measured a pooled requests.Session per worker
+at 0.24-0.36 of wrk's requests/s against the reference container, the client using 0.7-0.9
+CPU; http.client reached 0.35-0.5. This client speaks only what the contract needs: plain
+HTTP/1.1, bodies with Content-Length or chunked, answers with Content-Length, chunked or
+until close. `FakeEndpoint` answers from a function instead, for tests of what uses a client.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from harness import __version__
+from harness.errors import UsageError
+
+__all__ = [
+    "DEFAULT_PING_TIMEOUT",
+    "EndpointClient",
+    "FakeEndpoint",
+    "FakeRequest",
+    "InvocationResult",
+    "SupportsInvoke",
+    "SupportsPing",
+    "describe_failure",
+]
+
+DEFAULT_PING_TIMEOUT = 2.0
+"""SageMaker's timeout for one GET /ping (contract §2.2)."""
+DEFAULT_INVOKE_TIMEOUT = 600.0
+MAX_HEAD_BYTES = 64 * 1024
+MAX_BODY_BYTES = 1024 * 1024 * 1024
+RECV_BYTES = 64 * 1024
+"""Below glibc's mmap threshold: a larger recv() buffer costs an mmap per call."""
+CHUNK_BYTES = 256 * 1024
+"""Chunk size when a `bytes` body is sent with Transfer-Encoding: chunked."""
+_RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """One HTTP exchange as the harness saw it; status 0 means no HTTP answer (see `error`)."""
+
+    status: int
+    content_type: str | None
+    body: bytes
+    latency_s: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """An HTTP answer with a 2xx status."""
+        return self.error is None and 200 <= self.status < 300
+
+
+class SupportsPing(Protocol):
+    def ping(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult: ...
+
+
+@runtime_checkable
+class SupportsInvoke(Protocol):
+    def invoke(
+        self,
+        body: bytes | Iterable[bytes],
+        content_type: str,
+        accept: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_INVOKE_TIMEOUT,
+        chunked: bool = False,
+    ) -> InvocationResult: ...
+
+
+class EndpointClient:
+    """A serving container's HTTP API at `base_url` (http only), safe to share between threads.
+
+    Each thread that uses the client gets one keep-alive connection of its own, opened on
+    first use and reopened when the container closed it; `close()` closes them all.
+    `pool_maxsize` is accepted for callers written against the pooled-session client; one
+    connection per thread needs no pool.
+    """
+
+    def __init__(self, base_url: str, *, pool_maxsize: int = 1) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise UsageError(f"not an http:// URL: {base_url!r}", hint="e.g. http://IP:8080")
+        self.base_url = base_url.rstrip("/")
+        self._address = (parts.hostname, parts.port or 80)
+        self._prefix = parts.path.rstrip("/")
+        self._host_line = f"Host: {parts.netloc}\r\nUser-Agent: harness/{__version__}\r\n"
+        self._local = threading.local()
+        self._connections: list[_Connection] = []
+        self._lock = threading.Lock()
+
+    def ping(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
+        return self._send("GET", "/ping", None, {}, timeout)
+
+    def execution_parameters(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
+        return self._send("GET", "/execution-parameters", None, {}, timeout)
+
+    def invoke(
+        self,
+        body: bytes | Iterable[bytes],
+        content_type: str,
+        accept: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_INVOKE_TIMEOUT,
+        chunked: bool = False,
+    ) -> InvocationResult:
+        """POST /invocations; `chunked` sends the body with Transfer-Encoding: chunked."""
+        sent = {name.lower(): (name, value) for name, value in (headers or {}).items()}
+        sent["content-type"] = ("Content-Type", content_type)
+        if accept is not None:
+            sent["accept"] = ("Accept", accept)
+        data = _chunks(body) if chunked else _joined(body)
+        return self._send("POST", "/invocations", data, dict(sent.values()), timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+            self._local = threading.local()
+        for connection in connections:
+            connection.close()
+
+    def __enter__(self) -> EndpointClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _connection(self) -> _Connection:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = _Connection(self._address)
+            with self._lock:
+                self._local.connection = connection
+                self._connections.append(connection)
+        return connection
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | Iterator[bytes] | None,
+        headers: Mapping[str, str],
+        timeout: float,
+    ) -> InvocationResult:
+        head = self._head(method, path, body, headers)
+        connection = self._connection()
+        started = time.perf_counter()
+        deadline = started + timeout
+        try:
+            try:
+                status, content_type, answer = connection.exchange(head, body, method, deadline)
+            except _Stale:
+                # A kept-alive connection the container had closed: once more on a new one.
+                status, content_type, answer = connection.exchange(head, body, method, deadline)
+        except (OSError, _ProtocolFailure, _Stale) as exc:
+            connection.close()
+            latency = time.perf_counter() - started
+            return InvocationResult(0, None, b"", latency, describe_failure(exc, timeout))
+        return InvocationResult(status, content_type, answer, time.perf_counter() - started)
+
+    def _head(
+        self,
+        method: str,
+        path: str,
+        body: bytes | Iterator[bytes] | None,
+        headers: Mapping[str, str],
+    ) -> bytes:
+        lines = [f"{method} {self._prefix}{path} HTTP/1.1\r\n{self._host_line}"]
+        for name, value in headers.items():
+            if name.lower() in _RESERVED_HEADERS:
+                raise UsageError(f"header {name} is set by the client, not by the caller")
+            if any(c in f"{name}{value}" for c in "\r\n\0") or ":" in name:
+                raise UsageError(f"header {name!r}: {value!r} is not a valid HTTP header")
+            lines.append(f"{name}: {value}\r\n")
+        if isinstance(body, bytes):
+            lines.append(f"Content-Length: {len(body)}\r\n")
+        elif body is not None:
+            lines.append("Transfer-Encoding: chunked\r\n")
+        lines.append("\r\n")
+        try:
+            return "".join(lines).encode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"HTTP headers must be Latin-1: {exc}") from exc
+
+
+def _joined(body: bytes | Iterable[bytes]) -> bytes:
+    return body if isinstance(body, bytes) else b"".join(body)
+
+
+def _chunks(body: bytes | Iterable[bytes]) -> Iterator[bytes]:
+    if isinstance(body, bytes):
+        for start in range(0, len(body), CHUNK_BYTES):
+            yield body[start : start + CHUNK_BYTES]
+        return
+    for chunk in body:
+        if chunk:  # an empty chunk would end the chunked body early
+            yield chunk
+
+
+class _ProtocolFailure(Exception):
+    """An answer that is not the HTTP we can read, or one cut short; the text is the reason."""
+
+
+class _Stale(Exception):
+    """A reused connection closed before any byte of the answer: the request may be resent."""
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection; used by one thread at a time."""
+
+    def __init__(self, address: tuple[str, int]) -> None:
+        self._address = address
+        self._sock: socket.socket | None = None
+        self._buffer = bytearray()
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        self._buffer.clear()
+
+    def exchange(
+        self, head: bytes, body: bytes | Iterator[bytes] | None, method: str, deadline: float
+    ) -> tuple[int, str | None, bytes]:
+        """Send one request, read its answer: (status, Content-Type, body)."""
+        # A closed idle connection shows when a bytes body is sent (resent once, see _Stale);
+        # a streamed body cannot be resent, so check first.
+        reused = self._sock is not None and (isinstance(body, bytes | None) or not self._dropped())
+        if not reused:
+            self.close()
+            try:
+                self._sock = socket.create_connection(self._address, _remaining(deadline))
+            except TimeoutError as exc:
+                raise TimeoutError("connect") from exc
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        assert self._sock is not None
+        try:
+            self._write(head, body, deadline)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            if reused and isinstance(body, bytes | None):
+                self.close()
+                raise _Stale from exc
+            # The container may have answered early (413) before closing: read it if so.
+            write_error: OSError | None = exc
+        else:
+            write_error = None
+        try:
+            status, headers, keep_alive = self._read_head(method, deadline, stale_ok=reused)
+            answer = self._read_body(method, status, headers, deadline)
+        except (OSError, _ProtocolFailure) as exc:
+            raise (write_error or exc) from None
+        except _Stale:
+            if write_error is not None or not isinstance(body, bytes | None):
+                raise _ProtocolFailure("connection closed without a response") from None
+            raise
+        if not keep_alive:
+            self.close()
+        return status, headers.get("content-type"), answer
+
+    def _dropped(self) -> bool:
+        """The container closed the idle connection (or sent bytes nobody asked for)."""
+        assert self._sock is not None
+        readable, _, _ = select.select([self._sock], [], [], 0)
+        return bool(readable)
+
+    def _write(self, head: bytes, body: bytes | Iterator[bytes] | None, deadline: float) -> None:
+        sock = self._sock
+        assert sock is not None
+        self._set_timeout(deadline)
+        if body is None or (isinstance(body, bytes) and len(body) <= CHUNK_BYTES):
+            sock.sendall(head + (body or b""))
+            return
+        sock.sendall(head)
+        if isinstance(body, bytes):
+            sock.sendall(body)
+            return
+        for chunk in body:
+            self._set_timeout(deadline)
+            sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        sock.sendall(b"0\r\n\r\n")
+
+    def _set_timeout(self, deadline: float) -> None:
+        """Each socket call may wait only until the deadline (within 10 ms: settimeout is a
+        system call, not worth making before every recv)."""
+        assert self._sock is not None
+        left = _remaining(deadline)
+        current = self._sock.gettimeout()
+        if current is None or abs(current - left) > 0.01:
+            self._sock.settimeout(left)
+
+    def _fill(self, deadline: float) -> None:
+        assert self._sock is not None
+        self._set_timeout(deadline)
+        data = self._sock.recv(RECV_BYTES)
+        if not data:
+            raise EOFError
+        self._buffer += data
+
+    def _read_until(self, marker: bytes, limit: int, deadline: float) -> bytes:
+        while (end := self._buffer.find(marker)) < 0:
+            if len(self._buffer) > limit:
+                raise _ProtocolFailure(f"bad response: no end of line within {limit} bytes")
+            self._fill(deadline)
+        line = bytes(self._buffer[:end])
+        del self._buffer[: end + len(marker)]
+        return line
+
+    def _read_exact(self, size: int, deadline: float) -> bytes:
+        while len(self._buffer) < size:
+            self._fill(deadline)
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def _read_head(
+        self, method: str, deadline: float, *, stale_ok: bool
+    ) -> tuple[int, dict[str, str], bool]:
+        while True:
+            try:
+                head = self._read_until(b"\r\n\r\n", MAX_HEAD_BYTES, deadline)
+            except (EOFError, ConnectionResetError) as exc:
+                if stale_ok and not self._buffer:
+                    self.close()
+                    raise _Stale from exc
+                raise _ProtocolFailure("connection closed without a response") from exc
+            status_line, *lines = head.decode("latin-1").split("\r\n")
+            version, _, rest = status_line.partition(" ")
+            code = rest[:3]
+            if not version.startswith("HTTP/1.") or not code.isdigit():
+                raise _ProtocolFailure(f"bad response: status line {status_line[:80]!r}")
+            headers: dict[str, str] = {}
+            for line in lines:
+                name, _, value = line.partition(":")
+                key = name.strip().lower()
+                headers[key] = (
+                    f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
+                )
+            if not 100 <= int(code) < 200:  # skip "100 Continue" and other interim answers
+                break
+        connection = headers.get("connection", "").lower()
+        keep_alive = "close" not in connection and (
+            version != "HTTP/1.0" or "keep-alive" in connection
+        )
+        return int(code), headers, keep_alive
+
+    def _read_body(
+        self, method: str, status: int, headers: dict[str, str], deadline: float
+    ) -> bytes:
+        if method == "HEAD" or status in (204, 304):
+            return b""
+        try:
+            if "chunked" in headers.get("transfer-encoding", "").lower():
+                return self._read_chunked(deadline)
+            if "content-length" in headers:
+                try:
+                    size = int(headers["content-length"].split(",")[0])
+                except ValueError:
+                    raise _ProtocolFailure(
+                        f"bad Content-Length {headers['content-length']!r}"
+                    ) from None
+                if size > MAX_BODY_BYTES:
+                    raise _ProtocolFailure(f"response of {size} bytes is over {MAX_BODY_BYTES}")
+                return self._read_exact(size, deadline)
+            while len(self._buffer) <= MAX_BODY_BYTES:  # no length: the body ends at close
+                self._fill(deadline)
+            raise _ProtocolFailure(f"response is over {MAX_BODY_BYTES} bytes")
+        except EOFError:
+            if "content-length" in headers or "transfer-encoding" in headers:
+                raise _ProtocolFailure("response cut short: the connection closed") from None
+            body = bytes(self._buffer)
+            self.close()  # the connection ended the body
+            return body
+
+    def _read_chunked(self, deadline: float) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            line = self._read_until(b"\r\n", 4096, deadline)
+            try:
+                size = int(line.split(b";")[0].strip(), 16)
+            except ValueError:
+                raise _ProtocolFailure(f"bad response: chunk size line {line[:40]!r}") from None
+            if size == 0:
+                while self._read_until(b"\r\n", MAX_HEAD_BYTES, deadline):  # trailers
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _ProtocolFailure(f"response is over {MAX_BODY_BYTES} bytes")
+            parts.append(self._read_exact(size, deadline))
+            self._read_exact(2, deadline)
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.perf_counter()
+    if left <= 0:
+        raise TimeoutError("deadline")
+    return left
+
+
+# --- turning an exception into a short reason --------------------------------------------------
+
+_ERRNO_TEXT = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset by peer",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EPIPE: "connection closed while sending",
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "connect timed out",
+}
+
+
+def describe_failure(exc: BaseException, timeout: float) -> str:
+    """A short reason for a request that got no HTTP answer, e.g. "connection refused"."""
+    if isinstance(exc, _Stale):
+        return "connection closed without a response"
+    if isinstance(exc, _ProtocolFailure):
+        return str(exc)
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve host: {exc.strerror or exc}"
+    if isinstance(exc, TimeoutError) and exc.errno is None:
+        which = "connect " if exc.args == ("connect",) else ""
+        return f"{which}timed out after {float(timeout)} s"
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_TEXT:
+        return _ERRNO_TEXT[exc.errno]
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+# --- a fake for tests of what uses a client ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FakeRequest:
+    method: str
+    path: str
+    body: bytes
+    headers: Mapping[str, str]
+    timeout: float
+    chunked: bool = False
+
+
+@dataclass
+class FakeEndpoint:
+    """A client that answers every request with `handler(request)` and keeps the requests.
+
+    endpoint = FakeEndpoint(lambda r: InvocationResult(200, "text/csv", b"1\\n", 0.001))
+    """
+
+    handler: Callable[[FakeRequest], InvocationResult]
+    requests: list[FakeRequest] = field(default_factory=list)
+    closed: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def ping(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
+        return self._answer(FakeRequest("GET", "/ping", b"", {}, timeout))
+
+    def execution_parameters(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
+        return self._answer(FakeRequest("GET", "/execution-parameters", b"", {}, timeout))
+
+    def invoke(
+        self,
+        body: bytes | Iterable[bytes],
+        content_type: str,
+        accept: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = DEFAULT_INVOKE_TIMEOUT,
+        chunked: bool = False,
+    ) -> InvocationResult:
+        sent = {**(headers or {}), "Content-Type": content_type}
+        if accept is not None:
+            sent["Accept"] = accept
+        request = FakeRequest("POST", "/invocations", _joined(body), sent, timeout, chunked)
+        return self._answer(request)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _answer(self, request: FakeRequest) -> InvocationResult:
+        with self._lock:
+            self.requests.append(request)
+        return self.handler(request)

@@ -1,0 +1,82 @@
+"""`harness run` serving and batch transform: the reference passes, each broken server fails
+exactly the check it breaks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness.errors import ExitCode
+
+from .test_run import assert_nothing_left, harness_run, published, result
+
+pytestmark = pytest.mark.docker
+__all__ = ["published"]  # the session fixture, shared with test_run
+
+INFERENCE = ("--only", "SERVE-", "--only", "TRANSFORM-", "--serve-sigterm-grace", "3")
+
+
+def test_reference_serves_and_transforms(docker_client, published, tmp_path, capsys):
+    out = tmp_path / "report"
+    code, report = harness_run(
+        capsys, published("reference"), out, *INFERENCE, "--instance-type", "ml.m5.large"
+    )
+    statuses = {c["id"]: c["status"] for c in report["checks"] if c["profile"] == "smoke"}
+    assert statuses == {
+        "SERVE-PING": "pass",
+        "SERVE-INVOKE": "pass",
+        "SERVE-LATENCY": "pass",
+        "SERVE-SIGTERM": "pass",
+        "TRANSFORM-OUTPUT": "pass",
+        "TRANSFORM-EXEC-PARAMS": "pass",
+    }, report["checks"]
+    assert code == ExitCode.OK
+    smoke = next(r for r in report["runs"] if r["profile"] == "smoke")
+    assert smoke["serving"]["load"]["requests"] == 200
+    invocations = smoke["serving"]["invocations"]
+    assert any("X-Amzn-SageMaker" in i["purpose"] for i in invocations)
+    assert any("MB payload" in i["purpose"] and i["status"] == 200 for i in invocations)
+    transform = smoke["transform"]
+    assert transform["records"] == 100
+    assert transform["settings"]["max_payload_mb"] == [6, "plan"]
+    outputs = out / "smoke" / "ml.m5.large" / "transform"
+    assert sorted(p.name for p in outputs.iterdir()) == ["batch-000.csv.out", "batch-001.csv.out"]
+    assert_nothing_left(docker_client, report, out)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "check_id", "status", "words"),
+    [
+        ("broken/slow-ping", "SERVE-PING", "fail", "never answered 200"),
+        ("broken/wrong-mime", "SERVE-INVOKE", "fail", "text/html"),
+        ("broken/server-errors", "SERVE-INVOKE", "fail", "HTTP 500"),
+        ("broken/rejects-unknown-headers", "SERVE-INVOKE", "fail", "X-Amzn-SageMaker"),
+        ("broken/ignores-sigterm-serve", "SERVE-SIGTERM", "fail", "still serving 3 s"),
+        ("broken/reorders-records", "TRANSFORM-OUTPUT", "fail", "line"),
+        ("broken/drops-records", "TRANSFORM-OUTPUT", "fail", "output lines for"),
+        ("broken/bad-exec-params", "TRANSFORM-EXEC-PARAMS", "fail", "MaxConcurrentTransforms"),
+    ],
+    ids=[
+        "slow-ping",
+        "wrong-mime",
+        "server-errors",
+        "unknown-headers",
+        "ignores-sigterm",
+        "reorders",
+        "drops",
+        "exec-params",
+    ],
+)
+def test_broken_server_fails_its_check(
+    docker_client, published, tmp_path, capsys, fixture, check_id, status, words
+):
+    out = tmp_path / "report"
+    code, report = harness_run(
+        capsys, published(fixture), out, "--only", check_id, "--serve-sigterm-grace", "3"
+    )
+    check: dict[str, Any] = result(report, check_id)
+    assert check["status"] == status, check
+    assert words in check["message"], check
+    assert code == ExitCode.CHECKS_FAILED
+    assert_nothing_left(docker_client, report, out)
