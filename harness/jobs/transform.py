@@ -151,86 +151,85 @@ class TransformRun:
                 settings = resolve_settings(plan, params)
                 # The environment took the plan's values; the container learns the resolved
                 # ones only through the requests, as on SageMaker.
-                return self._transform(client, settings, plan, out, exec_check)
+                return transform_objects(client, settings, plan, out, exec_check)
             finally:
                 client.close()
                 self._endpoints.stop(endpoint)
 
-    def _transform(
-        self,
-        client: EndpointClient,
-        settings: TransformSettings,
-        plan: TransformPlan,
-        out: Path,
-        exec_check: CheckResult,
-    ) -> TransformOutcome:
-        inputs = transform_inputs(plan.input)
-        batches: list[FileBatches] = [file_batches(item, settings) for item in inputs]
-        work = [
-            (index, payload) for index, batch in enumerate(batches) for payload in batch.payloads
-        ]
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=max(1, settings.max_concurrent_transforms)) as pool:
-            answers = list(pool.map(lambda item: _send(client, settings, item[1]), work))
-        duration = time.monotonic() - started
-        responses: dict[int, list[bytes]] = {i: [] for i in range(len(batches))}
-        failures: dict[int, str] = {}
-        retries = 0
-        for (index, _payload), (result, attempts) in zip(work, answers, strict=True):
-            retries += attempts - 1
-            if not result.ok:
-                what = result.error or f"HTTP {result.status}: " + result.body[:200].decode(
-                    "utf-8", "replace"
-                )
-                failures.setdefault(index, what)
-            responses[index].append(result.body)
-        written: dict[str, bytes] = {}
-        for index, batch in enumerate(batches):
-            if index in failures:
-                continue
-            data = assemble(responses[index], settings.assemble_with)
-            target = out / batch.output_key
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-            written[batch.output_key] = data
-        counts = (
-            {b.input.key: b.record_count for b in batches} if settings.counts_output_lines else {}
+
+def transform_objects(
+    client: EndpointClient,
+    settings: TransformSettings,
+    plan: TransformPlan,
+    out: Path,
+    exec_check: CheckResult,
+) -> TransformOutcome:
+    """Send every input object of `plan` to a healthy endpoint; assemble and compare the .out
+    files. Also what bench/bench_transform.py times against a raw client."""
+
+    inputs = transform_inputs(plan.input)
+    batches: list[FileBatches] = [file_batches(item, settings) for item in inputs]
+    work = [(index, payload) for index, batch in enumerate(batches) for payload in batch.payloads]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, settings.max_concurrent_transforms)) as pool:
+        answers = list(pool.map(lambda item: _send(client, settings, item[1]), work))
+    duration = time.monotonic() - started
+    responses: dict[int, list[bytes]] = {i: [] for i in range(len(batches))}
+    failures: dict[int, str] = {}
+    retries = 0
+    for (index, _payload), (result, attempts) in zip(work, answers, strict=True):
+        retries += attempts - 1
+        if not result.ok:
+            what = result.error or f"HTTP {result.status}: " + result.body[:200].decode(
+                "utf-8", "replace"
+            )
+            failures.setdefault(index, what)
+        responses[index].append(result.body)
+    written: dict[str, bytes] = {}
+    for index, batch in enumerate(batches):
+        if index in failures:
+            continue
+        data = assemble(responses[index], settings.assemble_with)
+        target = out / batch.output_key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        written[batch.output_key] = data
+    counts = {b.input.key: b.record_count for b in batches} if settings.counts_output_lines else {}
+    comparison = compare_outputs(written, plan.expected_output, inputs, counts)
+    problems = [f"{batches[i].input.key}: {why}" for i, why in failures.items()]
+    problems += list(comparison.problems)
+    records = sum(b.record_count for b in batches)
+    record = {
+        "settings": {
+            "split_type": settings.split_type,
+            "batch_strategy": [settings.batch_strategy, settings.batch_strategy_source],
+            "max_payload_mb": [settings.max_payload_mb, settings.max_payload_mb_source],
+            "max_concurrent_transforms": [
+                settings.max_concurrent_transforms,
+                settings.max_concurrent_transforms_source,
+            ],
+            "assemble_with": settings.assemble_with,
+        },
+        "files": len(batches),
+        "records": records,
+        "requests": len(work),
+        "retries": retries,
+        "duration_s": round(duration, 3),
+        "records_per_second": round(records / duration, 1) if duration else None,
+        "failed_files": sorted(batches[i].input.key for i in failures),
+        "outputs": sorted(written),
+    }
+    if problems:
+        output = CheckResult(
+            TRANSFORM_OUTPUT, CheckStatus.FAIL, "; ".join(problems[:3]), evidence=record
         )
-        comparison = compare_outputs(written, plan.expected_output, inputs, counts)
-        problems = [f"{batches[i].input.key}: {why}" for i, why in failures.items()]
-        problems += list(comparison.problems)
-        records = sum(b.record_count for b in batches)
-        record = {
-            "settings": {
-                "split_type": settings.split_type,
-                "batch_strategy": [settings.batch_strategy, settings.batch_strategy_source],
-                "max_payload_mb": [settings.max_payload_mb, settings.max_payload_mb_source],
-                "max_concurrent_transforms": [
-                    settings.max_concurrent_transforms,
-                    settings.max_concurrent_transforms_source,
-                ],
-                "assemble_with": settings.assemble_with,
-            },
-            "files": len(batches),
-            "records": records,
-            "requests": len(work),
-            "retries": retries,
-            "duration_s": round(duration, 3),
-            "records_per_second": round(records / duration, 1) if duration else None,
-            "failed_files": sorted(batches[i].input.key for i in failures),
-            "outputs": sorted(written),
-        }
-        if problems:
-            output = CheckResult(
-                TRANSFORM_OUTPUT, CheckStatus.FAIL, "; ".join(problems[:3]), evidence=record
-            )
-        else:
-            against = " and equal the expected output" if plan.expected_output else ""
-            output = CheckResult(
-                TRANSFORM_OUTPUT,
-                CheckStatus.PASS,
-                f"{len(written)} .out file(s) for {len(inputs)} input(s), "
-                f"{records} records in order{against}",
-                evidence=record,
-            )
-        return TransformOutcome((output, exec_check), record)
+    else:
+        against = " and equal the expected output" if plan.expected_output else ""
+        output = CheckResult(
+            TRANSFORM_OUTPUT,
+            CheckStatus.PASS,
+            f"{len(written)} .out file(s) for {len(inputs)} input(s), "
+            f"{records} records in order{against}",
+            evidence=record,
+        )
+    return TransformOutcome((output, exec_check), record)
