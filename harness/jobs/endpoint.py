@@ -34,9 +34,16 @@ SERVE_SIGTERM_GRACE_SECONDS = 30  # SageMaker: SIGTERM, then SIGKILL 30 s later
 
 @dataclass(frozen=True)
 class Endpoint:
-    container_id: str
-    url: str
+    """One serving container, or several chained as an inference pipeline (in order)."""
+
+    container_ids: tuple[str, ...]
+    urls: tuple[str, ...]
     log_path: Path
+
+    @property
+    def url(self) -> str:
+        """The first container's address: where a request enters the pipeline."""
+        return self.urls[0]
 
 
 def _writer(log_file: BinaryIO) -> LineSink:
@@ -63,7 +70,7 @@ class EndpointRunner:
     @contextmanager
     def serve(
         self,
-        image: str,
+        images: tuple[str, ...],
         model_archive: Path,
         work: Path,
         emulation: Emulation,
@@ -72,43 +79,53 @@ class EndpointRunner:
         role: str,
         environment: dict[str, str] | None = None,
     ) -> Iterator[Endpoint]:
+        """Start `images` as one endpoint. Several images are an inference pipeline: each
+        container is told its port through SAGEMAKER_BIND_TO_PORT (8080, 8081, ...), as
+        SageMaker does, and every one gets the trained model read-only."""
         model = work / "model"
         if work.exists():
             shutil.rmtree(work)
         work.mkdir(parents=True)
         extract_model(model_archive, model)
         network = f"{name}-net"
-        container_id = None
+        created: list[str] = []
         log_path = work.parent / f"{role}.log"
         log_file = log_path.open("wb")
         pumps = []
         try:
             self._containers.create_internal_network(network, labels(self._run_id, "network"))
-            spec = ContainerSpec(
-                image=image,
-                command=("serve",),
-                name=name,
-                hostname=role,
-                labels=labels(self._run_id, role),
-                environment={**emulation.environment, **(environment or {})},
-                mounts=(Mount(model, "/opt/ml/model", read_only=True),),
-                network=network,
-                cpuset=emulation.cpuset,
-                nano_cpus=emulation.nano_cpus,
-                memory_bytes=emulation.memory_bytes,
-                shm_bytes=emulation.shm_bytes,
-                gpu_uuids=emulation.gpu_uuids,
-            )
-            container_id = self._containers.create(spec)
-            self._containers.start(container_id)
-            pumps = self._containers.follow_output(container_id, _writer(log_file))
-            address = self._containers.state(container_id).ip_addresses.get(network)
-            if not address:
-                raise DockerUnavailable(f"the {role} container got no address on {network}")
-            yield Endpoint(container_id, f"http://{address}:{SERVING_PORT}", log_path)
+            urls = []
+            for index, image in enumerate(images):
+                port = SERVING_PORT + index
+                extra = {"SAGEMAKER_BIND_TO_PORT": str(port)} if len(images) > 1 else {}
+                spec = ContainerSpec(
+                    image=image,
+                    command=("serve",),
+                    name=name if len(images) == 1 else f"{name}-{index}",
+                    hostname=role,
+                    labels=labels(self._run_id, role),
+                    environment={**emulation.environment, **(environment or {}), **extra},
+                    mounts=(Mount(model, "/opt/ml/model", read_only=True),),
+                    network=network,
+                    cpuset=emulation.cpuset,
+                    nano_cpus=emulation.nano_cpus,
+                    memory_bytes=emulation.memory_bytes,
+                    shm_bytes=emulation.shm_bytes,
+                    gpu_uuids=emulation.gpu_uuids,
+                )
+                container_id = self._containers.create(spec)
+                created.append(container_id)
+                self._containers.start(container_id)
+                pumps += self._containers.follow_output(container_id, _writer(log_file))
+                address = self._containers.state(container_id).ip_addresses.get(network)
+                if not address:
+                    raise DockerUnavailable(f"the {role} container got no address on {network}")
+                urls.append(f"http://{address}:{port}")
+            yield Endpoint(tuple(created), tuple(urls), log_path)
         finally:
-            if container_id is not None and not self._keep:
-                self._containers.remove(container_id)
+            if not self._keep:
+                for container_id in created:
+                    self._containers.remove(container_id)
             for pump in pumps:
                 pump.join(timeout=5)
             log_file.close()
@@ -117,16 +134,24 @@ class EndpointRunner:
                 shutil.rmtree(work, ignore_errors=True)
 
     def is_alive(self, endpoint: Endpoint) -> bool:
-        return self._containers.state(endpoint.container_id).exit_code is None
+        return all(self._containers.state(c).exit_code is None for c in endpoint.container_ids)
 
     def stop(self, endpoint: Endpoint) -> tuple[float | None, int | None]:
-        """SIGTERM, then SIGKILL after `grace`: (seconds to exit after SIGTERM or None when it
-        had to be killed, exit code)."""
+        """SIGTERM to every container, then SIGKILL after the grace: (seconds until the last
+        exited, or None when one had to be killed; the first non-zero exit code, else 0)."""
         grace = self.sigterm_grace
         started = time.monotonic()
-        self._containers.signal(endpoint.container_id, "SIGTERM")
-        code = self._containers.wait(endpoint.container_id, grace)
-        if code is not None:
-            return time.monotonic() - started, code
-        self._containers.signal(endpoint.container_id, "SIGKILL")
-        return None, self._containers.wait(endpoint.container_id, 30)
+        for container_id in endpoint.container_ids:
+            self._containers.signal(container_id, "SIGTERM")
+        codes: list[int | None] = []
+        killed = False
+        for container_id in endpoint.container_ids:
+            remaining = max(1.0, grace - (time.monotonic() - started))
+            code = self._containers.wait(container_id, remaining)
+            if code is None:
+                killed = True
+                self._containers.signal(container_id, "SIGKILL")
+                code = self._containers.wait(container_id, 30)
+            codes.append(code)
+        exit_code = next((c for c in codes if c), codes[0] if codes else None)
+        return (None if killed else time.monotonic() - started), exit_code

@@ -316,11 +316,13 @@ class ConformanceRun:
             return [CheckResult(c, CheckStatus.SKIP, reason) for c in wanted]
 
         containers = inference.get("Containers") or []
-        image = self._images.pinned("inference[0]") if self._images else None
+        pinned = [
+            self._images.pinned(f"inference[{i}]") if self._images else None
+            for i in range(len(containers))
+        ]
+        images = tuple(p for p in pinned if p is not None)
         model = outcome.model
-        if len(containers) > 1:
-            return skip_all("inference pipelines (several containers) are not emulated yet")
-        if image is None:
+        if not containers or len(images) < len(containers):
             return skip_all("the inference image could not be resolved (see IMAGE-DIGEST)")
         if outcome.status == "Failed" or model is None or model.files == 0:
             return skip_all("training left no model to serve")
@@ -335,7 +337,7 @@ class ConformanceRun:
         try:
             if any(c in wanted for c in SERVING_CHECKS):
                 served = ServingRun(endpoints, progress=self._progress).run(
-                    image,
+                    images,
                     model.path,
                     folder / ".serve-work",
                     emulation,
@@ -348,7 +350,7 @@ class ConformanceRun:
             if profile.transform is not None and any(c in wanted for c in TRANSFORM_CHECKS):
                 self._progress(f"{name}: batch transform")
                 transformed = TransformRun(endpoints, progress=self._progress).run(
-                    image,
+                    images,
                     model.path,
                     folder,
                     emulation,

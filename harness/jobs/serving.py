@@ -33,6 +33,7 @@ from harness.plan import LoadPlan, ProfilePlan, ServingPlan
 from harness.serving.http import EndpointClient, InvocationResult
 from harness.serving.load import RequestSpec, run_load
 from harness.serving.ping import PingMonitor, wait_until_healthy
+from harness.serving.pipeline import PipelineClient, endpoint_client
 
 UNKNOWN_HEADER = "X-Amzn-SageMaker-Harness-Probe"
 REALTIME_PAYLOAD_LIMIT = 6 * 1024 * 1024
@@ -99,7 +100,7 @@ class ServingRun:
 
     def run(
         self,
-        image: str,
+        images: tuple[str, ...],
         model_archive: Path,
         work: Path,
         emulation: Emulation,
@@ -115,9 +116,9 @@ class ServingRun:
         declared = [t for t in inference.get("SupportedContentTypes") or [] if isinstance(t, str)]
         uncovered = [t for t in declared if t not in {s.content_type for s in specs}]
         with self._endpoints.serve(
-            image, model_archive, work, emulation, name=name, role="serve"
+            images, model_archive, work, emulation, name=name, role="serve"
         ) as endpoint:
-            client = EndpointClient(endpoint.url, pool_maxsize=max(plan.load.concurrency, 2))
+            client = endpoint_client(endpoint.urls, pool_maxsize=max(plan.load.concurrency, 2))
             try:
                 self._progress(f"{name}: waiting for /ping")
                 ping = wait_until_healthy(
@@ -156,6 +157,7 @@ class ServingRun:
             check_sigterm(exited_after, exit_code, self._endpoints.sigterm_grace),
         )
         record = {
+            "containers": len(endpoint.urls),
             "healthy_after_s": ping.healthy_after_s,
             "invocations": [vars(i) for i in invocations],
             "load": load_report.to_dict() if load_report else None,
@@ -164,7 +166,9 @@ class ServingRun:
         }
         return ServingOutcome(checks, record)
 
-    def _invoke(self, client: EndpointClient, specs: Sequence[RequestSpec]) -> list[Invocation]:
+    def _invoke(
+        self, client: EndpointClient | PipelineClient, specs: Sequence[RequestSpec]
+    ) -> list[Invocation]:
         invocations = []
         for spec in specs:
             purpose = f"{spec.content_type} -> {spec.accept or '*/*'}"

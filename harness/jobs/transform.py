@@ -38,6 +38,7 @@ from harness.sagemaker.transform import (
 from harness.sagemaker.transform_compare import compare_outputs
 from harness.serving.http import EndpointClient, InvocationResult
 from harness.serving.ping import wait_until_healthy
+from harness.serving.pipeline import PipelineClient, endpoint_client
 
 TRANSFORM_OUTPUT = "TRANSFORM-OUTPUT"
 TRANSFORM_EXEC_PARAMS = "TRANSFORM-EXEC-PARAMS"
@@ -53,7 +54,9 @@ class TransformOutcome:
     record: dict[str, Any]
 
 
-def _exec_params(client: EndpointClient) -> tuple[CheckResult, dict[str, Any] | None]:
+def _exec_params(
+    client: EndpointClient | PipelineClient,
+) -> tuple[CheckResult, dict[str, Any] | None]:
     answer = client.execution_parameters()
     if answer.status != 200:
         what = answer.error or f"HTTP {answer.status}"
@@ -87,7 +90,7 @@ def _exec_params(client: EndpointClient) -> tuple[CheckResult, dict[str, Any] | 
 
 
 def _send(
-    client: EndpointClient, settings: TransformSettings, payload: Payload
+    client: EndpointClient | PipelineClient, settings: TransformSettings, payload: Payload
 ) -> tuple[InvocationResult, int]:
     """One mini-batch with SageMaker's retries: (last answer, attempts)."""
     attempts = 0
@@ -113,7 +116,7 @@ class TransformRun:
 
     def run(
         self,
-        image: str,
+        images: tuple[str, ...],
         model_archive: Path,
         folder: Path,
         emulation: Emulation,
@@ -123,7 +126,7 @@ class TransformRun:
         out = folder / "transform"
         out.mkdir(parents=True, exist_ok=True)
         with self._endpoints.serve(
-            image,
+            images,
             model_archive,
             folder / ".transform-work",
             emulation,
@@ -131,7 +134,7 @@ class TransformRun:
             role="transform",
             environment=batch_environment(plan),
         ) as endpoint:
-            client = EndpointClient(endpoint.url, pool_maxsize=8)
+            client = endpoint_client(endpoint.urls, pool_maxsize=8)
             try:
                 ping = wait_until_healthy(
                     client,
@@ -158,7 +161,7 @@ class TransformRun:
 
 
 def transform_objects(
-    client: EndpointClient,
+    client: EndpointClient | PipelineClient,
     settings: TransformSettings,
     plan: TransformPlan,
     out: Path,

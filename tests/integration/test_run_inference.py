@@ -80,3 +80,43 @@ def test_broken_server_fails_its_check(
     assert words in check["message"], check
     assert code == ExitCode.CHECKS_FAILED
     assert_nothing_left(docker_client, report, out)
+
+
+def test_inference_pipeline_chains_its_containers(
+    docker_client, published, registry, tmp_path, capsys
+):
+    import json
+
+    plan = published("reference")
+    published("echo")
+    folder = plan.parent
+    request = json.loads((folder / "algorithm.json").read_text())
+    first = request["InferenceSpecification"]["Containers"][0]
+    request["InferenceSpecification"]["Containers"] = [
+        first,
+        {"Image": f"{registry.host}/harness/echo:1.0"},
+    ]
+    (folder / "pipeline.json").write_text(json.dumps(request, indent=2))
+    text = plan.read_text().replace("algorithm: algorithm.json", "algorithm: pipeline.json")
+    pipeline_plan = folder / "pipeline.yaml"
+    pipeline_plan.write_text(text)
+    out = tmp_path / "report"
+    code, report = harness_run(
+        capsys, pipeline_plan, out, *INFERENCE, "--instance-type", "ml.m5.large"
+    )
+    smoke = [c for c in report["checks"] if c["profile"] == "smoke"]
+    assert {c["id"]: c["status"] for c in smoke} == {
+        "SERVE-PING": "pass",
+        "SERVE-INVOKE": "pass",
+        "SERVE-LATENCY": "pass",
+        "SERVE-SIGTERM": "pass",
+        "TRANSFORM-OUTPUT": "pass",
+        "TRANSFORM-EXEC-PARAMS": "pass",
+    }
+    assert code == ExitCode.OK
+    run = next(r for r in report["runs"] if r["profile"] == "smoke")
+    assert run["serving"]["containers"] == 2
+    # The echo container passes the reference's predictions through unchanged.
+    single = (out / "smoke" / "ml.m5.large" / "transform" / "batch-000.csv.out").read_text()
+    assert len(single.splitlines()) == 60
+    assert_nothing_left(docker_client, report, out)
