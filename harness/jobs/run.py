@@ -180,6 +180,7 @@ class ConformanceRun:
             checks=tuple(self._checks),
             interrupted=interrupted,
             errors=tuple(self._errors),
+            run_id=self._options.run_id,
         )
 
     def _run_all(self) -> None:

@@ -12,6 +12,7 @@ def report_to_dict(report: RunReport) -> dict[str, Any]:
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "harness_version": report.harness_version,
+        "run_id": report.run_id,
         "started_at": report.started_at,
         "duration_s": round(report.duration_s, 3),
         "verdict": report.verdict,

@@ -52,6 +52,8 @@ class RunReport:
     interrupted: bool = False
     errors: tuple[str, ...] = ()
     """Problems of the harness or the host that stopped part of the run."""
+    run_id: str = ""
+    """The label value on everything this run created (`harness clean --run-id`)."""
 
     @property
     def summary(self) -> dict[str, int]:

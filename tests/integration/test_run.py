@@ -89,8 +89,9 @@ def result(
 
 
 def assert_nothing_left(client: docker.DockerClient, report: dict[str, Any], out: Path) -> None:
-    assert not client.containers.list(all=True, filters={"label": RUN_ID})
-    assert not client.networks.list(filters={"label": RUN_ID})
+    mine = f"{RUN_ID}={report['run_id']}"  # other runs may be going on beside this one
+    assert not client.containers.list(all=True, filters={"label": mine})
+    assert not client.networks.list(filters={"label": mine})
     assert not list(out.rglob(".work"))
 
 
