@@ -77,6 +77,8 @@ class TransformPlan:
     accept: str | None = None
     assemble_with: str = "None"
     expected_output: Path | None = None
+    compression: str = "None"
+    """TransformInput.CompressionType: Gzip objects are decompressed before they are split."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,7 @@ def _transform(reader: _Reader, path: JsonPath) -> TransformPlan:
             "accept",
             "assemble_with",
             "expected_output",
+            "compression",
         },
     )
     source = reader.existing_path((*path, "input"), body, required=True)
@@ -292,6 +295,7 @@ def _transform(reader: _Reader, path: JsonPath) -> TransformPlan:
         accept=reader.get(body, (*path, "accept"), str),
         assemble_with=reader.choice(body, (*path, "assemble_with"), ASSEMBLY_TYPES) or "None",
         expected_output=reader.existing_path((*path, "expected_output"), body),
+        compression=reader.choice(body, (*path, "compression"), COMPRESSIONS) or "None",
     )
 
 

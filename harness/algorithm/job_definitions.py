@@ -62,6 +62,7 @@ def transform_job_definition(
     transform_input: dict[str, Any] = {
         "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": input_uri}},
         "SplitType": transform.split_type,
+        "CompressionType": transform.compression,
     }
     if transform.content_type is not None:
         transform_input["ContentType"] = transform.content_type

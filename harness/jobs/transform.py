@@ -170,7 +170,7 @@ def transform_objects(
     """Send every input object of `plan` to a healthy endpoint; assemble and compare the .out
     files. Also what bench/bench_transform.py times against a raw client."""
 
-    inputs = transform_inputs(plan.input)
+    inputs = transform_inputs(plan.input, plan.compression)
     batches: list[FileBatches] = [file_batches(item, settings) for item in inputs]
     work = [(index, payload) for index, batch in enumerate(batches) for payload in batch.payloads]
     started = time.monotonic()

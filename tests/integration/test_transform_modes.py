@@ -34,6 +34,7 @@ profiles:
       max_concurrent_transforms: {concurrency}
       accept: {content_type}
       assemble_with: {assemble}
+      compression: {compression}
 """
 
 PAYLOADS = [f"record-{i:03d}-".encode() * (i % 7 + 1) for i in range(40)]
@@ -76,6 +77,7 @@ def test_binary_records_are_split_and_batched(
             payload_mb=6,
             concurrency=2,
             assemble="None",
+            compression="None",
         )
     )
     out = tmp_path / "report"
@@ -110,6 +112,7 @@ def test_concurrent_single_records_keep_their_order(published, tmp_path, capsys)
             payload_mb=6,
             concurrency=8,
             assemble="Line",
+            compression="None",
         )
     )
     out = tmp_path / "report"
@@ -135,6 +138,7 @@ def test_payload_zero_sends_each_object_whole_with_chunked_encoding(published, t
             payload_mb=0,
             concurrency=1,
             assemble="None",
+            compression="None",
         )
     )
     out = tmp_path / "report"
@@ -143,3 +147,33 @@ def test_payload_zero_sends_each_object_whole_with_chunked_encoding(published, t
     written = (out / "chunked" / "ml.m5.large" / "transform" / "whole.csv.out").read_bytes()
     assert written == data
     assert report["runs"][0]["transform"]["requests"] == 1
+
+
+def test_gzip_objects_are_decompressed_before_splitting(published, tmp_path, capsys):
+    import gzip
+
+    folder = published("echo").parent
+    lines = [f"{i},{i % 3}\n".encode() for i in range(120)]
+    inputs = folder / "gzipped"
+    inputs.mkdir()
+    (inputs / "part.csv.gz").write_bytes(gzip.compress(b"".join(lines)))
+    plan = folder / "gzip.yaml"
+    plan.write_text(
+        PLAN.format(
+            name="gzip",
+            input="gzipped",
+            content_type="text/csv",
+            split="Line",
+            strategy="MultiRecord",
+            payload_mb=6,
+            concurrency=1,
+            assemble="Line",
+            compression="Gzip",
+        )
+    )
+    out = tmp_path / "report"
+    code, report = harness_run(capsys, plan, out, "--only", "TRANSFORM-OUTPUT")
+    assert code == ExitCode.OK, report["checks"]
+    written = (out / "gzip" / "ml.m5.large" / "transform" / "part.csv.gz.out").read_bytes()
+    assert written == b"".join(lines)
+    assert report["runs"][0]["transform"]["records"] == 120
