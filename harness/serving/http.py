@@ -10,17 +10,18 @@ with a short `error` text ("connection refused", "timed out after 2.0 s", ...).
     result.status, result.content_type, result.body, result.latency_s, result.error
     client.close()
 
-Why plain sockets, not requests (DESIGN §3 allows the change when the load benchmark shows the
-client is the bottleneck): bench/bench_load.py measured a pooled requests.Session per worker
-at 0.24-0.36 of wrk's requests/s against the reference container, the client using 0.7-0.9
-CPU; http.client reached 0.35-0.5. This client speaks only what the contract needs: plain
-HTTP/1.1, bodies with Content-Length or chunked, answers with Content-Length, chunked or
-until close. `FakeEndpoint` answers from a function instead, for tests of what uses a client.
+Plain sockets, not requests: DESIGN §3 allows the change when the load benchmark shows the
+client is the bottleneck, and bench/bench_load.py does (a pooled requests.Session per worker
+reached 0.20-0.37 of wrk's requests/s, GIL-bound at 0.7-0.95 CPU; http.client 0.35-0.5; this
+client 0.6-0.86 at 0.3-0.45 CPU). It speaks only what the contract needs: HTTP/1.1 requests
+with Content-Length or chunked bodies; answers framed by Content-Length, chunked or close.
+A `FakeTransport` answers from a function instead, for tests of what uses a client.
 """
 
 from __future__ import annotations
 
 import errno
+import re
 import select
 import socket
 import threading
@@ -36,8 +37,8 @@ from harness.errors import UsageError
 __all__ = [
     "DEFAULT_PING_TIMEOUT",
     "EndpointClient",
-    "FakeEndpoint",
     "FakeRequest",
+    "FakeTransport",
     "InvocationResult",
     "SupportsInvoke",
     "SupportsPing",
@@ -95,26 +96,38 @@ class EndpointClient:
     Each thread that uses the client gets one keep-alive connection of its own, opened on
     first use and reopened when the container closed it; `close()` closes them all.
     `pool_maxsize` is accepted for callers written against the pooled-session client; one
-    connection per thread needs no pool.
+    connection per thread needs no pool. A `transport` (FakeTransport) replaces the network.
     """
 
-    def __init__(self, base_url: str, *, pool_maxsize: int = 1) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        pool_maxsize: int = 1,
+        transport: Callable[[FakeRequest], InvocationResult] | None = None,
+    ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "http" or not parts.hostname:
             raise UsageError(f"not an http:// URL: {base_url!r}", hint="e.g. http://IP:8080")
         self.base_url = base_url.rstrip("/")
+        self.closed = False
         self._address = (parts.hostname, parts.port or 80)
         self._prefix = parts.path.rstrip("/")
-        self._host_line = f"Host: {parts.netloc}\r\nUser-Agent: harness/{__version__}\r\n"
+        self._host = f"Host: {parts.netloc}\r\nUser-Agent: harness/{__version__}\r\n"
         self._local = threading.local()
         self._connections: list[_Connection] = []
         self._lock = threading.Lock()
+        self._transport = transport
+        # Request heads by (content type, accept, headers): the load sends the same few again
+        # and again, and building one costs as much as parsing the answer.
+        self._heads: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], bytes] = {}
 
     def ping(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
-        return self._send("GET", "/ping", None, {}, timeout)
+        return self._send("/ping", self._head("GET", "/ping", {}), None, timeout, {})
 
     def execution_parameters(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
-        return self._send("GET", "/execution-parameters", None, {}, timeout)
+        path = "/execution-parameters"
+        return self._send(path, self._head("GET", path, {}), None, timeout, {})
 
     def invoke(
         self,
@@ -126,17 +139,26 @@ class EndpointClient:
         chunked: bool = False,
     ) -> InvocationResult:
         """POST /invocations; `chunked` sends the body with Transfer-Encoding: chunked."""
-        sent = {name.lower(): (name, value) for name, value in (headers or {}).items()}
-        sent["content-type"] = ("Content-Type", content_type)
-        if accept is not None:
-            sent["accept"] = ("Accept", accept)
-        data = _chunks(body) if chunked else _joined(body)
-        return self._send("POST", "/invocations", data, dict(sent.values()), timeout)
+        key = (content_type, accept, tuple(headers.items()) if headers else ())
+        head = self._heads.get(key)
+        if head is None or self._transport is not None:
+            sent = _merged(content_type, accept, headers)
+            head = self._head("POST", "/invocations", sent)
+            if len(self._heads) < 64:
+                self._heads[key] = head
+        else:
+            sent = {}
+        if chunked:
+            return self._send("/invocations", head + _CHUNKED, _chunks(body), timeout, sent)
+        data = _joined(body)
+        head += b"Content-Length: %d\r\n\r\n" % len(data)
+        return self._send("/invocations", head, data, timeout, sent)
 
     def close(self) -> None:
         with self._lock:
             connections, self._connections = self._connections, []
             self._local = threading.local()
+            self.closed = True
         for connection in connections:
             connection.close()
 
@@ -157,51 +179,65 @@ class EndpointClient:
 
     def _send(
         self,
-        method: str,
         path: str,
+        head: bytes,
         body: bytes | Iterator[bytes] | None,
-        headers: Mapping[str, str],
         timeout: float,
+        sent: Mapping[str, str],
     ) -> InvocationResult:
-        head = self._head(method, path, body, headers)
+        method = "GET" if body is None else "POST"
+        if self._transport is not None:
+            chunked = body is not None and not isinstance(body, bytes)
+            request = FakeRequest(method, path, sent, _joined(body or b""), timeout, chunked)
+            return self._transport(request)
         connection = self._connection()
         started = time.perf_counter()
         deadline = started + timeout
         try:
             try:
-                status, content_type, answer = connection.exchange(head, body, method, deadline)
+                status, content_type, answer = connection.exchange(head, body, deadline)
             except _Stale:
                 # A kept-alive connection the container had closed: once more on a new one.
-                status, content_type, answer = connection.exchange(head, body, method, deadline)
+                status, content_type, answer = connection.exchange(head, body, deadline)
         except (OSError, _ProtocolFailure, _Stale) as exc:
             connection.close()
             latency = time.perf_counter() - started
             return InvocationResult(0, None, b"", latency, describe_failure(exc, timeout))
         return InvocationResult(status, content_type, answer, time.perf_counter() - started)
 
-    def _head(
-        self,
-        method: str,
-        path: str,
-        body: bytes | Iterator[bytes] | None,
-        headers: Mapping[str, str],
-    ) -> bytes:
-        lines = [f"{method} {self._prefix}{path} HTTP/1.1\r\n{self._host_line}"]
+    def _head(self, method: str, path: str, headers: Mapping[str, str]) -> bytes:
+        """The request line and headers, without the framing header and the empty line."""
+        lines = [f"{method} {self._prefix}{path} HTTP/1.1\r\n{self._host}"]
         for name, value in headers.items():
             if name.lower() in _RESERVED_HEADERS:
                 raise UsageError(f"header {name} is set by the client, not by the caller")
             if any(c in f"{name}{value}" for c in "\r\n\0") or ":" in name:
                 raise UsageError(f"header {name!r}: {value!r} is not a valid HTTP header")
             lines.append(f"{name}: {value}\r\n")
-        if isinstance(body, bytes):
-            lines.append(f"Content-Length: {len(body)}\r\n")
-        elif body is not None:
-            lines.append("Transfer-Encoding: chunked\r\n")
-        lines.append("\r\n")
+        if method == "GET":
+            lines.append("\r\n")
         try:
             return "".join(lines).encode("latin-1")
         except UnicodeEncodeError as exc:
             raise UsageError(f"HTTP headers must be Latin-1: {exc}") from exc
+
+
+_CHUNKED = b"Transfer-Encoding: chunked\r\n\r\n"
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) (\d\d\d)")
+_USED_HEADERS = re.compile(
+    rb"\r\n(content-length|content-type|transfer-encoding|connection)[ \t]*:([^\r\n]*)", re.I
+)
+
+
+def _merged(
+    content_type: str, accept: str | None, headers: Mapping[str, str] | None
+) -> dict[str, str]:
+    """The caller's headers, then Content-Type and Accept (whatever case the caller used)."""
+    sent = {name.lower(): (name, value) for name, value in (headers or {}).items()}
+    sent["content-type"] = ("Content-Type", content_type)
+    if accept is not None:
+        sent["accept"] = ("Accept", accept)
+    return dict(sent.values())
 
 
 def _joined(body: bytes | Iterable[bytes]) -> bytes:
@@ -241,12 +277,13 @@ class _Connection:
         self._buffer.clear()
 
     def exchange(
-        self, head: bytes, body: bytes | Iterator[bytes] | None, method: str, deadline: float
+        self, head: bytes, body: bytes | Iterator[bytes] | None, deadline: float
     ) -> tuple[int, str | None, bytes]:
         """Send one request, read its answer: (status, Content-Type, body)."""
         # A closed idle connection shows when a bytes body is sent (resent once, see _Stale);
         # a streamed body cannot be resent, so check first.
-        reused = self._sock is not None and (isinstance(body, bytes | None) or not self._dropped())
+        replayable = body is None or isinstance(body, bytes)
+        reused = self._sock is not None and (replayable or not self._dropped())
         if not reused:
             self.close()
             try:
@@ -258,7 +295,7 @@ class _Connection:
         try:
             self._write(head, body, deadline)
         except (BrokenPipeError, ConnectionResetError) as exc:
-            if reused and isinstance(body, bytes | None):
+            if reused and replayable:
                 self.close()
                 raise _Stale from exc
             # The container may have answered early (413) before closing: read it if so.
@@ -266,12 +303,12 @@ class _Connection:
         else:
             write_error = None
         try:
-            status, headers, keep_alive = self._read_head(method, deadline, stale_ok=reused)
-            answer = self._read_body(method, status, headers, deadline)
+            status, headers, keep_alive = self._read_head(deadline, stale_ok=reused)
+            answer = self._read_body(status, headers, deadline)
         except (OSError, _ProtocolFailure) as exc:
             raise (write_error or exc) from None
         except _Stale:
-            if write_error is not None or not isinstance(body, bytes | None):
+            if write_error is not None or not replayable:
                 raise _ProtocolFailure("connection closed without a response") from None
             raise
         if not keep_alive:
@@ -322,20 +359,25 @@ class _Connection:
             if len(self._buffer) > limit:
                 raise _ProtocolFailure(f"bad response: no end of line within {limit} bytes")
             self._fill(deadline)
-        line = bytes(self._buffer[:end])
-        del self._buffer[: end + len(marker)]
-        return line
+        return self._take(end, len(marker))
 
     def _read_exact(self, size: int, deadline: float) -> bytes:
         while len(self._buffer) < size:
             self._fill(deadline)
-        data = bytes(self._buffer[:size])
-        del self._buffer[:size]
+        return self._take(size, 0)
+
+    def _take(self, size: int, skip: int) -> bytes:
+        """The first `size` bytes of the buffer, dropping `skip` more."""
+        if size <= RECV_BYTES:
+            data = bytes(self._buffer[:size])
+        else:  # one copy, not two
+            with memoryview(self._buffer) as view:
+                data = bytes(view[:size])
+        del self._buffer[: size + skip]
         return data
 
-    def _read_head(
-        self, method: str, deadline: float, *, stale_ok: bool
-    ) -> tuple[int, dict[str, str], bool]:
+    def _read_head(self, deadline: float, *, stale_ok: bool) -> tuple[int, dict[str, str], bool]:
+        """Status, the headers we use (lower-case names) and whether the connection stays."""
         while True:
             try:
                 head = self._read_until(b"\r\n\r\n", MAX_HEAD_BYTES, deadline)
@@ -344,30 +386,25 @@ class _Connection:
                     self.close()
                     raise _Stale from exc
                 raise _ProtocolFailure("connection closed without a response") from exc
-            status_line, *lines = head.decode("latin-1").split("\r\n")
-            version, _, rest = status_line.partition(" ")
-            code = rest[:3]
-            if not version.startswith("HTTP/1.") or not code.isdigit():
-                raise _ProtocolFailure(f"bad response: status line {status_line[:80]!r}")
-            headers: dict[str, str] = {}
-            for line in lines:
-                name, _, value = line.partition(":")
-                key = name.strip().lower()
-                headers[key] = (
-                    f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-                )
-            if not 100 <= int(code) < 200:  # skip "100 Continue" and other interim answers
+            status_line = _STATUS_LINE.match(head)
+            if status_line is None:
+                first = head.split(b"\r\n", 1)[0].decode("latin-1")
+                raise _ProtocolFailure(f"bad response: status line {first[:80]!r}")
+            status = int(status_line[2])
+            if not 100 <= status < 200:  # skip "100 Continue" and other interim answers
                 break
+        headers: dict[str, str] = {}
+        for name, value in _USED_HEADERS.findall(head):
+            key, text = name.lower().decode(), value.strip().decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
         connection = headers.get("connection", "").lower()
         keep_alive = "close" not in connection and (
-            version != "HTTP/1.0" or "keep-alive" in connection
+            status_line[1] == b"1" or "keep-alive" in connection
         )
-        return int(code), headers, keep_alive
+        return status, headers, keep_alive
 
-    def _read_body(
-        self, method: str, status: int, headers: dict[str, str], deadline: float
-    ) -> bytes:
-        if method == "HEAD" or status in (204, 304):
+    def _read_body(self, status: int, headers: dict[str, str], deadline: float) -> bytes:
+        if status in (204, 304):
             return b""
         try:
             if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -453,51 +490,29 @@ def describe_failure(exc: BaseException, timeout: float) -> str:
 
 @dataclass(frozen=True)
 class FakeRequest:
+    """A request as an `EndpointClient` with a fake transport would have sent it."""
+
     method: str
     path: str
-    body: bytes
     headers: Mapping[str, str]
+    body: bytes
     timeout: float
     chunked: bool = False
 
 
 @dataclass
-class FakeEndpoint:
-    """A client that answers every request with `handler(request)` and keeps the requests.
+class FakeTransport:
+    """Answers every request with `handler(request)` and keeps the requests, in order:
 
-    endpoint = FakeEndpoint(lambda r: InvocationResult(200, "text/csv", b"1\\n", 0.001))
+    transport = FakeTransport(lambda r: InvocationResult(200, "text/csv", b"1\\n", 0.001))
+    client = EndpointClient("http://container:8080", transport=transport)
     """
 
     handler: Callable[[FakeRequest], InvocationResult]
     requests: list[FakeRequest] = field(default_factory=list)
-    closed: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def ping(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
-        return self._answer(FakeRequest("GET", "/ping", b"", {}, timeout))
-
-    def execution_parameters(self, timeout: float = DEFAULT_PING_TIMEOUT) -> InvocationResult:
-        return self._answer(FakeRequest("GET", "/execution-parameters", b"", {}, timeout))
-
-    def invoke(
-        self,
-        body: bytes | Iterable[bytes],
-        content_type: str,
-        accept: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = DEFAULT_INVOKE_TIMEOUT,
-        chunked: bool = False,
-    ) -> InvocationResult:
-        sent = {**(headers or {}), "Content-Type": content_type}
-        if accept is not None:
-            sent["Accept"] = accept
-        request = FakeRequest("POST", "/invocations", _joined(body), sent, timeout, chunked)
-        return self._answer(request)
-
-    def close(self) -> None:
-        self.closed = True
-
-    def _answer(self, request: FakeRequest) -> InvocationResult:
+    def __call__(self, request: FakeRequest) -> InvocationResult:
         with self._lock:
             self.requests.append(request)
         return self.handler(request)

@@ -3,7 +3,7 @@
 `concurrency` worker threads share one counter; each takes the next request number, sends
 `requests[number % len(requests)]` (round-robin over the specs), waits for the answer and
 takes the next, until `total` requests have been sent. Each worker has its own keep-alive
-connection (EndpointClient's per-thread session, or a client of its own from a factory).
+connection (EndpointClient's per-thread connection, or a client of its own from a factory).
 
     report = run_load(client, [RequestSpec(payload, "text/csv")], concurrency=4, total=200,
                       timeout=60)
@@ -167,41 +167,27 @@ def run_load(
     workers = min(concurrency, total)
     factory = None if isinstance(client, SupportsInvoke) else client
     clients = [factory() if factory is not None else client for _ in range(workers)]
+    calls = [(r.body, r.content_type, r.accept, r.headers or None, r.chunked) for r in requests]
+    # next() on a count is atomic under the GIL; a lock around it would cost every request.
     numbers = itertools.count()
-    numbers_lock = threading.Lock()
-    go = threading.Event()
-    abort = threading.Event()
-    results: list[list[LoadSample]] = [[] for _ in range(workers)]
-    error_texts: list[dict[int, str]] = [{} for _ in range(workers)]
-    ends = [0.0] * workers
+    go, abort = threading.Event(), threading.Event()
+    results: list[list[tuple[int, float, InvocationResult]]] = [[] for _ in range(workers)]
     raised: list[BaseException] = []
-    origin = [0.0]
 
     def work(worker: int) -> None:
         own = clients[worker]
         assert isinstance(own, SupportsInvoke)
+        record = results[worker].append
         go.wait()
         try:
             while not abort.is_set():
-                with numbers_lock:
-                    number = next(numbers)
+                number = next(numbers)
                 if number >= total:
                     break
-                spec = requests[number % len(requests)]
+                body, content_type, accept, headers, chunked = calls[number % len(calls)]
                 began = clock()
-                result = own.invoke(
-                    spec.body,
-                    spec.content_type,
-                    accept=spec.accept,
-                    headers=spec.headers,
-                    timeout=timeout,
-                    chunked=spec.chunked,
-                )
-                ends[worker] = clock()
-                sample = _sample(number, worker, began - origin[0], result)
-                results[worker].append(sample)
-                if not sample.ok and result.error is None:
-                    error_texts[worker][number] = _body_text(result)
+                result = own.invoke(body, content_type, accept, headers, timeout, chunked)
+                record((number, began, result))
         except BaseException as exc:
             raised.append(exc)
             abort.set()
@@ -213,10 +199,11 @@ def run_load(
     try:
         for thread in threads:
             thread.start()
-        origin[0] = clock()
+        origin = clock()
         go.set()
         for thread in threads:
             thread.join()
+        duration = clock() - origin
     finally:
         abort.set()
         go.set()
@@ -227,17 +214,18 @@ def run_load(
                     close()
     if raised:
         raise raised[0]
-    duration = max(ends) - origin[0]
-    return summarize(
-        [sample for per_worker in results for sample in per_worker],
-        concurrency=concurrency,
-        duration_s=max(duration, 0.0),
-        error_texts={k: v for texts in error_texts for k, v in texts.items()},
-    )
-
-
-def _sample(number: int, worker: int, started_s: float, result: InvocationResult) -> LoadSample:
-    return LoadSample(number, worker, started_s, result.latency_s, result.status, result.error)
+    samples = [
+        LoadSample(number, worker, began - origin, r.latency_s, r.status, r.error)
+        for worker, per_worker in enumerate(results)
+        for number, began, r in per_worker
+    ]
+    error_texts = {
+        number: _body_text(r)
+        for per_worker in results
+        for number, _, r in per_worker
+        if r.error is None and not r.ok
+    }
+    return summarize(samples, concurrency=concurrency, duration_s=duration, error_texts=error_texts)
 
 
 def _body_text(result: InvocationResult) -> str:

@@ -234,7 +234,7 @@ class PingMonitor:
     """Probes /ping every `interval` s in a daemon thread between `start()` and `stop()`.
 
     The client must be safe to use from another thread (EndpointClient gives the monitor its
-    own session). Probe times count from `start()`.
+    own connection). Probe times count from `start()`.
     """
 
     def __init__(

@@ -9,8 +9,9 @@ import threading
 import pytest
 
 from harness.errors import UsageError
-from harness.serving.http import EndpointClient, FakeEndpoint, InvocationResult, describe_failure
+from harness.serving.http import EndpointClient, InvocationResult, describe_failure
 from tests.support import free_port
+from tests.unit.serving.fakes import FakeClient
 
 OK_CSV = b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 2\r\n\r\n1\n"
 
@@ -333,13 +334,32 @@ def test_describe_failure(exc, text):
     assert describe_failure(exc, 2) == text
 
 
-def test_fake_endpoint_records_requests():
-    endpoint = FakeEndpoint(lambda request: InvocationResult(200, "text/csv", request.body, 0.001))
+def test_a_fake_transport_sees_the_requests_the_client_would_send():
+    endpoint = FakeClient(lambda request: InvocationResult(200, "text/csv", request.body, 0.001))
     result = endpoint.invoke([b"a", b"b"], "text/csv", accept="text/csv", timeout=3, chunked=True)
     assert result.body == b"ab"
     (request,) = endpoint.requests
     assert request.headers == {"Content-Type": "text/csv", "Accept": "text/csv"}
-    assert (request.timeout, request.chunked) == (3, True)
+    assert (request.method, request.path, request.timeout, request.chunked) == (
+        "POST",
+        "/invocations",
+        3,
+        True,
+    )
     assert endpoint.ping().status == 200
+    assert endpoint.requests[-1].path == "/ping"
     endpoint.close()
     assert endpoint.closed
+
+
+def test_repeated_requests_reuse_the_head_but_not_its_length(fake_container):
+    with EndpointClient(fake_container.url) as client:
+        for body in (b"a", b"bcd", b"", b"efgh" * 1000):
+            assert client.invoke(body, "text/csv", accept="text/csv").ok
+        client.invoke(b"xy", "text/csv", headers={"X-A": "1"})
+    seen = fake_container.seen
+    assert [s.body for s in seen[:4]] == [b"a", b"bcd", b"", b"efgh" * 1000]
+    assert [s.headers["Content-Length"] for s in seen] == ["1", "3", "0", "4000", "2"]
+    assert all(s.headers["Accept"] == "text/csv" for s in seen[:4])
+    assert seen[4].headers["X-A"] == "1"
+    assert "Accept" not in seen[4].headers

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from harness.errors import UsageError
-from harness.serving.http import EndpointClient, FakeEndpoint, FakeRequest, InvocationResult
+from harness.serving.http import EndpointClient, FakeRequest, InvocationResult
 from harness.serving.load import (
     LoadSample,
     RequestSpec,
@@ -16,6 +16,7 @@ from harness.serving.load import (
     run_load,
     summarize,
 )
+from tests.unit.serving.fakes import FakeClient
 
 CSV = RequestSpec(b"1,2\n", "text/csv", accept="text/csv")
 JSON = RequestSpec(b'{"instances": [[1, 2]]}', "application/json", headers={"X-Amzn-A": "1"})
@@ -51,7 +52,7 @@ def test_percentile_of_nothing_is_an_error():
 
 
 def test_round_robin_over_the_specs_and_exactly_total_requests():
-    endpoint = FakeEndpoint(echo)
+    endpoint = FakeClient(echo)
     report = run_load(endpoint, [CSV, JSON], concurrency=3, total=11, timeout=7)
     assert report.requests == len(endpoint.requests) == 11
     assert report.errors == 0
@@ -82,7 +83,7 @@ def test_workers_run_concurrently_up_to_the_limit():
             active[0] -= 1
         return InvocationResult(200, None, b"", 0.01)
 
-    report = run_load(FakeEndpoint(slow), [CSV], concurrency=4, total=40, timeout=1)
+    report = run_load(FakeClient(slow), [CSV], concurrency=4, total=40, timeout=1)
     assert peak[0] == 4
     assert {s.worker for s in report.samples} == {0, 1, 2, 3}
     assert report.duration_s >= 0.1  # 40 requests of 10 ms, 4 at a time
@@ -90,17 +91,17 @@ def test_workers_run_concurrently_up_to_the_limit():
 
 
 def test_fewer_requests_than_workers():
-    endpoint = FakeEndpoint(echo)
+    endpoint = FakeClient(echo)
     report = run_load(endpoint, [CSV], concurrency=8, total=2, timeout=1)
     assert report.requests == 2
     assert report.concurrency == 8
 
 
 def test_a_factory_gives_each_worker_its_own_client_and_closes_it():
-    made: list[FakeEndpoint] = []
+    made: list[FakeClient] = []
 
-    def factory() -> FakeEndpoint:
-        made.append(FakeEndpoint(echo))
+    def factory() -> FakeClient:
+        made.append(FakeClient(echo))
         return made[-1]
 
     report = run_load(factory, [CSV], concurrency=3, total=30, timeout=1)
@@ -121,7 +122,7 @@ def test_errors_are_counted_classified_and_sampled():
         return InvocationResult(200, "text/csv", b"1\n", 0.002)
 
     flaky.calls = 0  # type: ignore[attr-defined]
-    report = run_load(FakeEndpoint(flaky), [CSV], concurrency=1, total=10, timeout=2)
+    report = run_load(FakeClient(flaky), [CSV], concurrency=1, total=10, timeout=2)
     assert report.errors == 4
     assert report.status_counts == {200: 6, 0: 2, 500: 2}
     assert report.error_samples == (
@@ -171,7 +172,7 @@ def test_a_client_bug_is_raised_not_hidden():
         raise KeyError("bug")
 
     with pytest.raises(KeyError, match="bug"):
-        run_load(FakeEndpoint(broken), [CSV], concurrency=2, total=10, timeout=1)
+        run_load(FakeClient(broken), [CSV], concurrency=2, total=10, timeout=1)
 
 
 @pytest.mark.parametrize(
@@ -181,7 +182,7 @@ def test_a_client_bug_is_raised_not_hidden():
 )
 def test_bad_arguments(specs, concurrency, total):
     with pytest.raises(UsageError):
-        run_load(FakeEndpoint(echo), specs, concurrency=concurrency, total=total, timeout=1)
+        run_load(FakeClient(echo), specs, concurrency=concurrency, total=total, timeout=1)
 
 
 def test_real_client_against_a_loopback_server(fake_container):

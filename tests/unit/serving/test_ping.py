@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from harness.serving.http import FakeEndpoint, FakeRequest, InvocationResult
+from harness.serving.http import FakeRequest, InvocationResult
 from harness.serving.ping import (
     DEFAULT_INTERVAL,
     PingMonitor,
@@ -15,6 +15,7 @@ from harness.serving.ping import (
     poll,
     wait_until_healthy,
 )
+from tests.unit.serving.fakes import FakeClient
 
 
 class FakeClock:
@@ -43,7 +44,7 @@ def container(clock: FakeClock, *, port_open_at: float, healthy_at: float, laten
             return InvocationResult(503, "text/plain", b"loading\n", latency)
         return InvocationResult(200, "text/plain", b"\n", latency)
 
-    return FakeEndpoint(answer)
+    return FakeClient(answer)
 
 
 @pytest.mark.parametrize("healthy_at", [0.0, 0.013, 1.0, 2.37, 30.049])
@@ -87,7 +88,7 @@ def test_a_slow_probe_is_followed_at_once_and_reported_slow():
         return InvocationResult(status, None, b"", latency, error)
 
     report = wait_until_healthy(
-        FakeEndpoint(answer), startup_timeout=10, clock=clock, sleep=clock.sleep
+        FakeClient(answer), startup_timeout=10, clock=clock, sleep=clock.sleep
     )
     assert report.healthy
     assert clock.sleeps == []
@@ -184,7 +185,7 @@ def test_monitor_probes_until_stopped():
         calls.release()
         return result
 
-    endpoint = FakeEndpoint(answer)
+    endpoint = FakeClient(answer)
     with PingMonitor(endpoint, interval=0.001) as monitor:
         for _ in range(6):
             assert calls.acquire(timeout=5)
@@ -202,7 +203,7 @@ def test_monitor_probes_until_stopped():
 
 
 def test_monitor_of_a_healthy_endpoint_is_ok():
-    endpoint = FakeEndpoint(lambda r: InvocationResult(200, None, b"", 0.0005))
+    endpoint = FakeClient(lambda r: InvocationResult(200, None, b"", 0.0005))
     monitor = PingMonitor(endpoint, interval=0.01)
     monitor.start()
     while len(endpoint.requests) < 3:
