@@ -198,14 +198,7 @@ class ImageInspector:
             reference = parse_reference(declared.image)
         except UsageError as exc:
             check = CheckResult(IMAGE_DIGEST, CheckStatus.FAIL, exc.message, subject)
-            return ImageOutcome(
-                declared,
-                None,
-                None,
-                None,
-                "not pulled",
-                (check, *_skipped(subject, "the image reference is invalid")),
-            )
+            return _unresolved(declared, check, "the image reference is invalid")
         view = self._view(reference, declared.required_platforms)
         if isinstance(view, ImageNotFound):
             check = CheckResult(
@@ -215,14 +208,7 @@ class ImageInspector:
                 subject,
                 {"declared_digest": declared.declared_digest},
             )
-            return ImageOutcome(
-                declared,
-                None,
-                None,
-                None,
-                "not pulled",
-                (check, *_skipped(subject, "the image is not in the registry")),
-            )
+            return _unresolved(declared, check, "the image is not in the registry")
         digest_check = evaluate_digest(
             declared.declared_digest, view, declared.required_platforms, subject
         )
@@ -383,6 +369,15 @@ class ImageInspector:
         return EntrypointObservation(
             config_seen.entrypoint, config_seen.cmd, config_seen.path, None, False
         )
+
+
+def _unresolved(declared: DeclaredImage, digest_check: CheckResult, why: str) -> ImageOutcome:
+    """The outcome for an image that could not be resolved: its platform and entrypoint
+    cannot be looked at."""
+    subject = f"{declared.role} image"
+    return ImageOutcome(
+        declared, None, None, None, "not pulled", (digest_check, *_skipped(subject, why))
+    )
 
 
 def _skipped(subject: str, why: str) -> tuple[CheckResult, CheckResult]:

@@ -143,15 +143,24 @@ def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry
 
 
 def build_scratch_image(
-    client: docker.DockerClient, tag: str, dockerfile: str, files: dict[str, tuple[bytes, int]]
+    client: docker.DockerClient,
+    tag: str,
+    dockerfile: str,
+    files: dict[str, tuple[bytes, int]],
+    symlinks: dict[str, str] | None = None,
 ) -> Image:
-    """Build `dockerfile` with a context of `files` ({name: (content, mode)})."""
+    """Build `dockerfile` with a context of `files` ({name: (content, mode)}) and `symlinks`
+    ({name: target})."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         for name, (content, mode) in {"Dockerfile": (dockerfile.encode(), 0o644), **files}.items():
             info = tarfile.TarInfo(name)
             info.size, info.mode = len(content), mode
             archive.addfile(info, io.BytesIO(content))
+        for name, target in (symlinks or {}).items():
+            link = tarfile.TarInfo(name)
+            link.type, link.linkname = tarfile.SYMTYPE, target
+            archive.addfile(link)
     buffer.seek(0)
     image, _ = client.images.build(
         fileobj=buffer, custom_context=True, tag=tag, rm=True, labels={TEST_LABEL: "1"}, timeout=300

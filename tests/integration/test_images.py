@@ -70,29 +70,10 @@ def images(docker_client: docker.DockerClient) -> dict[str, str]:
     tags = {}
     for name, (dockerfile, files) in specs.items():
         tag = f"harness-test/{name}:latest"
-        if name == "symlink":
-            build_symlink_image(docker_client, tag, dockerfile, files)
-        else:
-            build_scratch_image(docker_client, tag, dockerfile, files)
+        symlinks = {"bin/train": "../../../opt/program/train"} if name == "symlink" else None
+        build_scratch_image(docker_client, tag, dockerfile, files, symlinks)
         tags[name] = tag
     return tags
-
-
-def build_symlink_image(client, tag, dockerfile, files):
-    import io
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, (content, mode) in {"Dockerfile": (dockerfile.encode(), 0o644), **files}.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(content), mode
-            archive.addfile(info, io.BytesIO(content))
-        link = tarfile.TarInfo("bin/train")
-        link.type, link.linkname = tarfile.SYMTYPE, "../../../opt/program/train"
-        archive.addfile(link)
-    buffer.seek(0)
-    client.images.build(fileobj=buffer, custom_context=True, tag=tag, rm=True, timeout=300)
 
 
 def publish(client, registry: Registry, local_tag: str, repository: str, tag: str) -> str:
