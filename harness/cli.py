@@ -258,6 +258,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.registry.ecr import ecr_credentials
     from harness.report.json_report import render_report_json
     from harness.report.junit import render_junit
+    from harness.report.summary import render_summary
 
     plan = load_plan(args.plan)
     try:
@@ -296,6 +297,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     options.out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomically(options.out_dir / "report.json", render_report_json(report))
     _write_atomically(options.out_dir / "junit.xml", render_junit(report))
+    _write_atomically(options.out_dir / "summary.md", render_summary(report))
     out.write(_run_summary(report, options.out_dir))
     if run.failure is not None:
         raise run.failure

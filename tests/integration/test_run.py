@@ -7,6 +7,7 @@ session's loopback registry, and its request rewritten to point there.
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import shutil
 import signal
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import docker
+import jsonschema
 import pytest
 
 from harness.cli import main
@@ -26,6 +28,9 @@ from harness.errors import ExitCode
 from .conftest import FIXTURES, TEST_LABEL, build_fixture_image, push
 
 pytestmark = pytest.mark.docker
+REPORT_SCHEMA = json.loads(
+    importlib.resources.files("harness").joinpath("schemas/report.schema.json").read_text()
+)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -69,6 +74,8 @@ def harness_run(capsys, plan: Path, out: Path, *args: str) -> tuple[int, dict[st
     stdout, stderr = capsys.readouterr()
     assert (out / "report.json").is_file(), f"exit {code}\n{stdout}\n{stderr}"
     report = json.loads((out / "report.json").read_text())
+    jsonschema.validate(report, REPORT_SCHEMA)  # every real report follows the shipped schema
+    assert (out / "summary.md").read_text().startswith("## harness: ")
     return code, report
 
 

@@ -7,6 +7,8 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from harness.checks.results import CheckResult, CheckStatus
 from harness.engine.containers import ContainerSpec, Mount
 from harness.jobs.run import job_name
@@ -80,7 +82,16 @@ def report(checks: tuple[CheckResult, ...], interrupted: bool = False) -> RunRep
         "algorithm.json",
         "harness.yaml",
         {"cpus": 2, "memory_mib": 24000},
-        ({"role": "training", "image": "reg/a:1", "pinned_reference": "reg/a@sha256:x"},),
+        (
+            {
+                "role": "training",
+                "image": "reg/a:1",
+                "declared_digest": None,
+                "resolved_digest": "sha256:x",
+                "platform": "linux/amd64",
+                "pinned_reference": "reg/a@sha256:x",
+            },
+        ),
         (RunRecord("smoke", "ml.m5.large", "exact"),),
         checks,
         interrupted,
@@ -154,3 +165,31 @@ def test_junit_has_one_testcase_per_check():
     assert cases[3].find("skipped") is not None
     names = {p.get("name") for p in suite.iter("property")}
     assert "image.training" in names
+
+
+def test_report_json_matches_the_shipped_schema():
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads(
+        importlib.resources.files("harness").joinpath("schemas/report.schema.json").read_text()
+    )
+    jsonschema.Draft202012Validator.check_schema(schema)
+    data = json.loads(render_report_json(report(CHECKS)))
+    jsonschema.validate(data, schema)
+    data["verdict"] = "maybe"
+    with pytest.raises(jsonschema.ValidationError, match="maybe"):
+        jsonschema.validate(data, schema)
+
+
+def test_summary_markdown():
+    from harness.report.summary import render_summary
+
+    text = render_summary(report(CHECKS))
+    assert text.startswith("## harness: ❌ FAIL\n")
+    assert "2 passed · 1 failed · 1 skipped · 0 errors" in text
+    assert "| smoke | ml.m5.large |  |  | ❌ 1 fail |  |  |" in text
+    assert "| — | — | ✅ 1 | ✅ 1 |  |  |  |" in text
+    assert "- **TRAIN-COMPLETES** smoke/ml.m5.large: algo-1 exited 2" in text
+    assert "- training: `reg/a@sha256:x`" in text
