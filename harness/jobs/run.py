@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.algorithm.findings import CheckId, Finding, Severity
+from harness.algorithm.findings import Finding
 from harness.checks import training as train_checks
 from harness.checks.metrics import METRIC_CHECKS, check_metrics, check_objective
 from harness.checks.results import CheckResult, CheckStatus
 from harness.checks.serving import SERVING_CHECKS
+from harness.checks.static import static_checks
 from harness.documents import Document
 from harness.engine.docker_engine import DockerEngine
 from harness.errors import EngineError, HarnessError
@@ -68,56 +69,6 @@ class RunOptions:
         if self.only and not any(check_id.startswith(o) for o in self.only):
             return False
         return not any(check_id.startswith(s) for s in self.skip)
-
-
-def _static_checks(findings: list[Finding]) -> list[CheckResult]:
-    results = []
-    for check_id, ids in (
-        (CheckId.SPEC_SCHEMA, {CheckId.SPEC_PARSE, CheckId.SPEC_SCHEMA}),
-        (CheckId.SPEC_SEMANTICS, {CheckId.SPEC_SEMANTICS}),
-    ):
-        mine = [f for f in findings if f.check_id in ids]
-        errors = [f for f in mine if f.severity is Severity.ERROR]
-        warnings = tuple(
-            f"{f.json_path}: {f.message}" for f in mine if f.severity is Severity.WARNING
-        )
-        evidence = {
-            "findings": [
-                {
-                    "severity": f.severity.value,
-                    "rule": f.rule,
-                    "path": f.json_path,
-                    "message": f.message,
-                    "file": str(f.file) if f.file else None,
-                    "line": f.position.line if f.position else None,
-                }
-                for f in mine
-            ]
-        }
-        if errors:
-            first = errors[0]
-            results.append(
-                CheckResult(
-                    check_id.value,
-                    CheckStatus.FAIL,
-                    f"{len(errors)} error(s), first: {first.json_path}: {first.message}",
-                    evidence=evidence,
-                    warnings=warnings,
-                )
-            )
-        else:
-            results.append(
-                CheckResult(
-                    check_id.value,
-                    CheckStatus.PASS,
-                    "the request satisfies every rule"
-                    if check_id is CheckId.SPEC_SCHEMA
-                    else "no cross-field rule is broken",
-                    evidence=evidence,
-                    warnings=warnings,
-                )
-            )
-    return results
 
 
 class ConformanceRun:
@@ -185,7 +136,7 @@ class ConformanceRun:
 
     def _run_all(self) -> None:
         options = self._options
-        self._checks += [c for c in _static_checks(self._findings) if options.wants(c.id)]
+        self._checks += [c for c in static_checks(self._findings) if options.wants(c.id)]
         self._host = take_inventory(self._engine.info())
         self._progress("resolving and pulling images")
         inspector = ImageInspector(

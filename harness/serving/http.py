@@ -21,8 +21,6 @@ A `FakeTransport` answers from a function instead, for tests of what uses a clie
 from __future__ import annotations
 
 import errno
-import re
-import select
 import socket
 import threading
 import time
@@ -33,6 +31,7 @@ from urllib.parse import urlsplit
 
 from harness import __version__
 from harness.errors import UsageError
+from harness.serving.wire import CHUNK_BYTES, Connection, ProtocolFailure, Stale
 
 __all__ = [
     "DEFAULT_PING_TIMEOUT",
@@ -48,12 +47,6 @@ __all__ = [
 DEFAULT_PING_TIMEOUT = 2.0
 """SageMaker's timeout for one GET /ping (contract §2.2)."""
 DEFAULT_INVOKE_TIMEOUT = 600.0
-MAX_HEAD_BYTES = 64 * 1024
-MAX_BODY_BYTES = 1024 * 1024 * 1024
-RECV_BYTES = 64 * 1024
-"""Below glibc's mmap threshold: a larger recv() buffer costs an mmap per call."""
-CHUNK_BYTES = 256 * 1024
-"""Chunk size when a `bytes` body is sent with Transfer-Encoding: chunked."""
 _RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 
@@ -115,7 +108,7 @@ class EndpointClient:
         self._prefix = parts.path.rstrip("/")
         self._host = f"Host: {parts.netloc}\r\nUser-Agent: harness/{__version__}\r\n"
         self._local = threading.local()
-        self._connections: list[_Connection] = []
+        self._connections: list[Connection] = []
         self._lock = threading.Lock()
         self._transport = transport
         # Request heads by (content type, accept, headers): the load sends the same few again
@@ -168,10 +161,10 @@ class EndpointClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _connection(self) -> _Connection:
-        connection: _Connection | None = getattr(self._local, "connection", None)
+    def _connection(self) -> Connection:
+        connection: Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = _Connection(self._address)
+            connection = Connection(self._address)
             with self._lock:
                 self._local.connection = connection
                 self._connections.append(connection)
@@ -196,10 +189,10 @@ class EndpointClient:
         try:
             try:
                 status, content_type, answer = connection.exchange(head, body, deadline)
-            except _Stale:
+            except Stale:
                 # A kept-alive connection the container had closed: once more on a new one.
                 status, content_type, answer = connection.exchange(head, body, deadline)
-        except (OSError, _ProtocolFailure, _Stale) as exc:
+        except (OSError, ProtocolFailure, Stale) as exc:
             connection.close()
             latency = time.perf_counter() - started
             return InvocationResult(0, None, b"", latency, describe_failure(exc, timeout))
@@ -223,10 +216,6 @@ class EndpointClient:
 
 
 _CHUNKED = b"Transfer-Encoding: chunked\r\n\r\n"
-_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) (\d\d\d)")
-_USED_HEADERS = re.compile(
-    rb"\r\n(content-length|content-type|transfer-encoding|connection)[ \t]*:([^\r\n]*)", re.I
-)
 
 
 def _merged(
@@ -254,208 +243,6 @@ def _chunks(body: bytes | Iterable[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
-class _ProtocolFailure(Exception):
-    """An answer that is not the HTTP we can read, or one cut short; the text is the reason."""
-
-
-class _Stale(Exception):
-    """A reused connection closed before any byte of the answer: the request may be resent."""
-
-
-class _Connection:
-    """One keep-alive HTTP/1.1 connection; used by one thread at a time."""
-
-    def __init__(self, address: tuple[str, int]) -> None:
-        self._address = address
-        self._sock: socket.socket | None = None
-        self._buffer = bytearray()
-
-    def close(self) -> None:
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
-        self._buffer.clear()
-
-    def exchange(
-        self, head: bytes, body: bytes | Iterator[bytes] | None, deadline: float
-    ) -> tuple[int, str | None, bytes]:
-        """Send one request, read its answer: (status, Content-Type, body)."""
-        # A closed idle connection shows when a bytes body is sent (resent once, see _Stale);
-        # a streamed body cannot be resent, so check first.
-        replayable = body is None or isinstance(body, bytes)
-        reused = self._sock is not None and (replayable or not self._dropped())
-        if not reused:
-            self.close()
-            try:
-                self._sock = socket.create_connection(self._address, _remaining(deadline))
-            except TimeoutError as exc:
-                raise TimeoutError("connect") from exc
-            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        assert self._sock is not None
-        try:
-            self._write(head, body, deadline)
-        except (BrokenPipeError, ConnectionResetError) as exc:
-            if reused and replayable:
-                self.close()
-                raise _Stale from exc
-            # The container may have answered early (413) before closing: read it if so.
-            write_error: OSError | None = exc
-        else:
-            write_error = None
-        try:
-            status, headers, keep_alive = self._read_head(deadline, stale_ok=reused)
-            answer = self._read_body(status, headers, deadline)
-        except (OSError, _ProtocolFailure) as exc:
-            raise (write_error or exc) from None
-        except _Stale:
-            if write_error is not None or not replayable:
-                raise _ProtocolFailure("connection closed without a response") from None
-            raise
-        if not keep_alive:
-            self.close()
-        return status, headers.get("content-type"), answer
-
-    def _dropped(self) -> bool:
-        """The container closed the idle connection (or sent bytes nobody asked for)."""
-        assert self._sock is not None
-        readable, _, _ = select.select([self._sock], [], [], 0)
-        return bool(readable)
-
-    def _write(self, head: bytes, body: bytes | Iterator[bytes] | None, deadline: float) -> None:
-        sock = self._sock
-        assert sock is not None
-        self._set_timeout(deadline)
-        if body is None or (isinstance(body, bytes) and len(body) <= CHUNK_BYTES):
-            sock.sendall(head + (body or b""))
-            return
-        sock.sendall(head)
-        if isinstance(body, bytes):
-            sock.sendall(body)
-            return
-        for chunk in body:
-            self._set_timeout(deadline)
-            sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-        sock.sendall(b"0\r\n\r\n")
-
-    def _set_timeout(self, deadline: float) -> None:
-        """Each socket call may wait only until the deadline (within 10 ms: settimeout is a
-        system call, not worth making before every recv)."""
-        assert self._sock is not None
-        left = _remaining(deadline)
-        current = self._sock.gettimeout()
-        if current is None or abs(current - left) > 0.01:
-            self._sock.settimeout(left)
-
-    def _fill(self, deadline: float) -> None:
-        assert self._sock is not None
-        self._set_timeout(deadline)
-        data = self._sock.recv(RECV_BYTES)
-        if not data:
-            raise EOFError
-        self._buffer += data
-
-    def _read_until(self, marker: bytes, limit: int, deadline: float) -> bytes:
-        while (end := self._buffer.find(marker)) < 0:
-            if len(self._buffer) > limit:
-                raise _ProtocolFailure(f"bad response: no end of line within {limit} bytes")
-            self._fill(deadline)
-        return self._take(end, len(marker))
-
-    def _read_exact(self, size: int, deadline: float) -> bytes:
-        while len(self._buffer) < size:
-            self._fill(deadline)
-        return self._take(size, 0)
-
-    def _take(self, size: int, skip: int) -> bytes:
-        """The first `size` bytes of the buffer, dropping `skip` more."""
-        if size <= RECV_BYTES:
-            data = bytes(self._buffer[:size])
-        else:  # one copy, not two
-            with memoryview(self._buffer) as view:
-                data = bytes(view[:size])
-        del self._buffer[: size + skip]
-        return data
-
-    def _read_head(self, deadline: float, *, stale_ok: bool) -> tuple[int, dict[str, str], bool]:
-        """Status, the headers we use (lower-case names) and whether the connection stays."""
-        while True:
-            try:
-                head = self._read_until(b"\r\n\r\n", MAX_HEAD_BYTES, deadline)
-            except (EOFError, ConnectionResetError) as exc:
-                if stale_ok and not self._buffer:
-                    self.close()
-                    raise _Stale from exc
-                raise _ProtocolFailure("connection closed without a response") from exc
-            status_line = _STATUS_LINE.match(head)
-            if status_line is None:
-                first = head.split(b"\r\n", 1)[0].decode("latin-1")
-                raise _ProtocolFailure(f"bad response: status line {first[:80]!r}")
-            status = int(status_line[2])
-            if not 100 <= status < 200:  # skip "100 Continue" and other interim answers
-                break
-        headers: dict[str, str] = {}
-        for name, value in _USED_HEADERS.findall(head):
-            key, text = name.lower().decode(), value.strip().decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        connection = headers.get("connection", "").lower()
-        keep_alive = "close" not in connection and (
-            status_line[1] == b"1" or "keep-alive" in connection
-        )
-        return status, headers, keep_alive
-
-    def _read_body(self, status: int, headers: dict[str, str], deadline: float) -> bytes:
-        if status in (204, 304):
-            return b""
-        try:
-            if "chunked" in headers.get("transfer-encoding", "").lower():
-                return self._read_chunked(deadline)
-            if "content-length" in headers:
-                try:
-                    size = int(headers["content-length"].split(",")[0])
-                except ValueError:
-                    raise _ProtocolFailure(
-                        f"bad Content-Length {headers['content-length']!r}"
-                    ) from None
-                if size > MAX_BODY_BYTES:
-                    raise _ProtocolFailure(f"response of {size} bytes is over {MAX_BODY_BYTES}")
-                return self._read_exact(size, deadline)
-            while len(self._buffer) <= MAX_BODY_BYTES:  # no length: the body ends at close
-                self._fill(deadline)
-            raise _ProtocolFailure(f"response is over {MAX_BODY_BYTES} bytes")
-        except EOFError:
-            if "content-length" in headers or "transfer-encoding" in headers:
-                raise _ProtocolFailure("response cut short: the connection closed") from None
-            body = bytes(self._buffer)
-            self.close()  # the connection ended the body
-            return body
-
-    def _read_chunked(self, deadline: float) -> bytes:
-        parts: list[bytes] = []
-        total = 0
-        while True:
-            line = self._read_until(b"\r\n", 4096, deadline)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise _ProtocolFailure(f"bad response: chunk size line {line[:40]!r}") from None
-            if size == 0:
-                while self._read_until(b"\r\n", MAX_HEAD_BYTES, deadline):  # trailers
-                    pass
-                return b"".join(parts)
-            total += size
-            if total > MAX_BODY_BYTES:
-                raise _ProtocolFailure(f"response is over {MAX_BODY_BYTES} bytes")
-            parts.append(self._read_exact(size, deadline))
-            self._read_exact(2, deadline)
-
-
-def _remaining(deadline: float) -> float:
-    left = deadline - time.perf_counter()
-    if left <= 0:
-        raise TimeoutError("deadline")
-    return left
-
-
 # --- turning an exception into a short reason --------------------------------------------------
 
 _ERRNO_TEXT = {
@@ -471,9 +258,9 @@ _ERRNO_TEXT = {
 
 def describe_failure(exc: BaseException, timeout: float) -> str:
     """A short reason for a request that got no HTTP answer, e.g. "connection refused"."""
-    if isinstance(exc, _Stale):
+    if isinstance(exc, Stale):
         return "connection closed without a response"
-    if isinstance(exc, _ProtocolFailure):
+    if isinstance(exc, ProtocolFailure):
         return str(exc)
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve host: {exc.strerror or exc}"
