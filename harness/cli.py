@@ -256,6 +256,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.plan import load_plan
     from harness.registry.client import RegistryClient, credential_chain
     from harness.registry.ecr import ecr_credentials
+    from harness.report.html import render_html
     from harness.report.json_report import render_report_json
     from harness.report.junit import render_junit
     from harness.report.summary import render_summary
@@ -298,6 +299,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     _write_atomically(options.out_dir / "report.json", render_report_json(report))
     _write_atomically(options.out_dir / "junit.xml", render_junit(report))
     _write_atomically(options.out_dir / "summary.md", render_summary(report))
+    _write_atomically(options.out_dir / "report.html", render_html(report))
     out.write(_run_summary(report, options.out_dir))
     if run.failure is not None:
         raise run.failure

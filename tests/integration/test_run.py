@@ -76,6 +76,7 @@ def harness_run(capsys, plan: Path, out: Path, *args: str) -> tuple[int, dict[st
     report = json.loads((out / "report.json").read_text())
     jsonschema.validate(report, REPORT_SCHEMA)  # every real report follows the shipped schema
     assert (out / "summary.md").read_text().startswith("## harness: ")
+    assert (out / "report.html").read_text().startswith("<!doctype html>")
     return code, report
 
 

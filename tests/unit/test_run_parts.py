@@ -193,3 +193,63 @@ def test_summary_markdown():
     assert "| — | — | ✅ 1 | ✅ 1 |  |  |  |" in text
     assert "- **TRAIN-COMPLETES** smoke/ml.m5.large: algo-1 exited 2" in text
     assert "- training: `reg/a@sha256:x`" in text
+
+
+def test_html_report_is_self_contained_and_shows_the_run():
+    from harness.report.html import line_chart, render_html
+
+    run = RunRecord(
+        "smoke",
+        "ml.m5.large",
+        "exact",
+        training={
+            "status": "Completed",
+            "duration_s": 1.2,
+            "exit_code": 0,
+            "failure_reason": None,
+            "metrics_detail": {
+                "train:loss": {
+                    "points": [
+                        {"t": 10.0, "value": 0.9},
+                        {"t": 11.0, "value": 0.5},
+                        {"t": 12.0, "value": 0.3},
+                    ]
+                }
+            },
+            "hosts": [
+                {
+                    "host": "algo-1",
+                    "usage": {
+                        "samples": [
+                            {"t": 0.0, "memory_bytes": 10 * 2**20, "cpu_seconds": 0.1},
+                            {"t": 1.0, "memory_bytes": 30 * 2**20, "cpu_seconds": 0.6},
+                        ]
+                    },
+                }
+            ],
+        },
+    )
+    checks = (
+        *CHECKS,
+        CheckResult(
+            "SERVE-INVOKE",
+            CheckStatus.FAIL,
+            "<script>x</script>",
+            profile="smoke",
+            instance_type="ml.m5.large",
+        ),
+    )
+    base = report(checks)
+    html = render_html(RunReport(**{**base.__dict__, "runs": (run,)}))
+    assert html.startswith("<!doctype html>")
+    assert '<div class="banner fail">' in html
+    assert "<h2>Matrix</h2>" in html
+    assert html.count("<details>") == len(checks)
+    assert "&lt;script&gt;x&lt;/script&gt;" in html  # messages are escaped
+    assert "<script" not in html
+    assert "<link" not in html
+    assert "src=" not in html
+    assert 'aria-label="train:loss"' in html
+    assert 'aria-label="algo-1 memory"' in html
+    assert "reg/a:1" in html
+    assert line_chart("one point", [(0.0, 1.0)]) == ""
