@@ -76,8 +76,8 @@ def line_chart(
         f'<text x="2" y="14" font-size="10" fill="#6b7280">{y1:.4g}{escape(unit)}</text>'
         f'<text x="2" y="{height - 20}" font-size="10" fill="#6b7280">{y0:.4g}</text>'
         f'<text x="{pad}" y="{height - 4}" font-size="10" fill="#6b7280">{x0:.4g} s</text>'
-        f'<text x="{width - 40}" y="{height - 4}" font-size="10" fill="#6b7280">'
-        f"{x1:.4g} s</text></svg></div>"
+        f'<text x="{width - 6}" y="{height - 4}" font-size="10" fill="#6b7280" '
+        f'text-anchor="end">{x1:.3g} s</text></svg></div>'
     )
 
 
@@ -150,8 +150,9 @@ def _runs(report: RunReport) -> str:
         serving = run.serving or {}
         if serving.get("load"):
             load = serving["load"]
+            latency = load.get("latency_ms") or {}
             facts.append(
-                f"serving p99 {load.get('p99_ms')} ms, {load.get('requests_per_second')} req/s"
+                f"serving p99 {latency.get('p99')} ms, {load.get('requests_per_second')} req/s"
             )
         transform = run.transform or {}
         if transform:
