@@ -202,6 +202,7 @@ def test_html_report_is_self_contained_and_shows_the_run():
         "smoke",
         "ml.m5.large",
         "exact",
+        serving={"load": {"latency_ms": {"p99": 9.5}, "requests_per_second": 812.0}},
         training={
             "status": "Completed",
             "duration_s": 1.2,
@@ -252,4 +253,5 @@ def test_html_report_is_self_contained_and_shows_the_run():
     assert 'aria-label="train:loss"' in html
     assert 'aria-label="algo-1 memory"' in html
     assert "reg/a:1" in html
+    assert "serving p99 9.5 ms, 812.0 req/s" in html
     assert line_chart("one point", [(0.0, 1.0)]) == ""
