@@ -21,6 +21,7 @@ import docker.types
 import requests
 
 from harness.engine.labels import PREFIX, RUN_ID
+from harness.engine.messages import short_message as _short
 from harness.errors import DockerUnavailable, EngineError
 
 # Docker's message when --gpus is asked of a daemon without the NVIDIA runtime.
@@ -278,9 +279,3 @@ def _translate(exc: docker.errors.APIError, spec: ContainerSpec | None) -> Engin
         )
     where = spec.name if spec else None
     return DockerUnavailable(f"Docker refused the container: {text}", where=where)
-
-
-def _short(exc: Exception) -> str:
-    explanation = getattr(exc, "explanation", None)
-    text = str(explanation or exc)
-    return text.splitlines()[0] if text else type(exc).__name__

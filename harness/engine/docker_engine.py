@@ -21,6 +21,7 @@ from docker.models.images import Image
 
 from harness.engine.containers import Containers
 from harness.engine.labels import labels
+from harness.engine.messages import short_message as _short
 from harness.engine.types import FileInImage, LocalImage
 from harness.errors import DockerUnavailable, ImageNotFound, RegistryAuthError
 from harness.registry.client import RegistryCredentials
@@ -210,9 +211,3 @@ def _local_image(image: Image) -> LocalImage:
         cmd=strings(config.get("Cmd")),
         env=tuple(config.get("Env") or ()),
     )
-
-
-def _short(exc: Exception) -> str:
-    explanation = getattr(exc, "explanation", None)
-    text = str(explanation or exc)
-    return text.splitlines()[0] if text else type(exc).__name__

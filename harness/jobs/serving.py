@@ -30,6 +30,7 @@ from harness.checks.serving import (
 from harness.hardware.emulation import Emulation
 from harness.jobs.endpoint import EndpointRunner
 from harness.plan import LoadPlan, ProfilePlan, ServingPlan
+from harness.sagemaker.transform import read_input, transform_inputs
 from harness.serving.http import EndpointClient, InvocationResult
 from harness.serving.load import RequestSpec, run_load
 from harness.serving.ping import PingMonitor, wait_until_healthy
@@ -56,11 +57,11 @@ def serving_requests(profile: ProfilePlan) -> list[RequestSpec]:
     transform = profile.transform
     if transform is None or transform.content_type is None:
         return []
-    source = transform.input
-    files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
-    if not files:
+    inputs = transform_inputs(transform.input, transform.compression)
+    if not inputs:
         return []
-    body = files[0].read_bytes()
+    # The same listing (S3 key order) and reading (gzip) as the batch transform uses.
+    body = read_input(inputs[0])
     if transform.split_type == "Line":
         body = b"".join(body.splitlines(keepends=True)[:10])
     return [RequestSpec(body, transform.content_type, transform.accept)]

@@ -5,14 +5,13 @@ evidence, metric curves and memory/CPU over time as inline SVG, host and image d
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from html import escape
 
 from harness.checks.results import CheckResult
-from harness.report.model import RunRecord, RunReport
+from harness.report.model import CHECK_GROUPS, RunRecord, RunReport, check_matrix
 
-_GROUPS = ("SPEC", "IMAGE", "TRAIN", "SERVE", "TRANSFORM")
+_GROUPS = CHECK_GROUPS
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2430;
 background:#f5f6f8}
@@ -82,23 +81,18 @@ def line_chart(
 
 
 def _matrix(report: RunReport) -> str:
-    cells: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    rows: list[tuple[str, str]] = []
-    for check in report.checks:
-        row = (check.profile or "—", check.instance_type or "—")
-        if row not in rows:
-            rows.append(row)
-        cells[row][check.id.split("-")[0]].append(check.status.value)
     head = "".join(f"<th>{group}</th>" for group in _GROUPS)
     body = []
-    for row in rows:
+    for (profile, instance_type), groups in check_matrix(report):
         tds = []
         for group in _GROUPS:
-            statuses = cells[row][group]
+            statuses = groups[group]
             worst = next((s for s in ("error", "fail", "pass", "skip") if s in statuses), "")
             text = f"{_status(worst)} {len(statuses)}" if worst else ""
             tds.append(f"<td>{text}</td>")
-        body.append(f"<tr><td>{escape(row[0])}</td><td>{escape(row[1])}</td>{''.join(tds)}</tr>")
+        body.append(
+            f"<tr><td>{escape(profile)}</td><td>{escape(instance_type)}</td>{''.join(tds)}</tr>"
+        )
     return f"<table><tr><th>profile</th><th>instance type</th>{head}</tr>{''.join(body)}</table>"
 
 

@@ -66,3 +66,19 @@ class RunReport:
     def verdict(self) -> str:
         bad = self.summary["fail"] + self.summary["error"]
         return "fail" if bad or self.interrupted or self.errors or not self.checks else "pass"
+
+
+CHECK_GROUPS = ("SPEC", "IMAGE", "TRAIN", "SERVE", "TRANSFORM")
+
+
+def check_matrix(report: RunReport) -> list[tuple[tuple[str, str], dict[str, list[str]]]]:
+    """Per (profile, instance type) row, in the order checks ran, the statuses of each check
+    group (the ID's first word); run-wide checks are the row ("—", "—")."""
+    rows: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for check in report.checks:
+        row = rows.setdefault(
+            (check.profile or "—", check.instance_type or "—"),
+            {group: [] for group in CHECK_GROUPS},
+        )
+        row.setdefault(check.id.split("-")[0], []).append(check.status.value)
+    return list(rows.items())

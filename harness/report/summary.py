@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from harness.checks.results import CheckStatus
-from harness.report.model import RunReport
+from harness.report.model import CHECK_GROUPS, RunReport, check_matrix
 
-_GROUPS = ("SPEC", "IMAGE", "TRAIN", "SERVE", "TRANSFORM")
+_GROUPS = CHECK_GROUPS
 _MARK = {"pass": "✅", "fail": "❌", "error": "💥", "skip": "➖"}
 
 
@@ -35,22 +33,15 @@ def render_summary(report: RunReport) -> str:
     if report.interrupted:
         lines += ["", "**Interrupted**: the report holds what was done before."]
     lines += [f"- {error}" for error in report.errors]
-    cells: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    rows: list[tuple[str, str]] = []
-    for check in report.checks:
-        row = (check.profile or "—", check.instance_type or "—")
-        if row not in rows:
-            rows.append(row)
-        cells[row][check.id.split("-")[0]].append(check.status.value)
     lines += [
         "",
         "| profile | instance type | " + " | ".join(_GROUPS) + " |",
         "|---|---|" + "---|" * len(_GROUPS),
     ]
-    for row in rows:
+    for (profile, instance_type), groups in check_matrix(report):
         lines.append(
-            f"| {row[0]} | {row[1]} | "
-            + " | ".join(_cell(cells[row][group]) for group in _GROUPS)
+            f"| {profile} | {instance_type} | "
+            + " | ".join(_cell(groups[group]) for group in _GROUPS)
             + " |"
         )
     failed = [c for c in report.checks if c.status in (CheckStatus.FAIL, CheckStatus.ERROR)]

@@ -68,3 +68,24 @@ def test_sigterm():
     killed = check_sigterm(None, 137, 30)
     assert killed.status is CheckStatus.FAIL
     assert "30 s after SIGTERM" in killed.message
+
+
+def test_requests_derived_from_the_transform_input(tmp_path):
+    import gzip
+    from pathlib import Path
+
+    from harness.jobs.serving import serving_requests
+    from harness.plan import ChannelPlan, ProfilePlan, TrainingPlan, TransformPlan
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "b.csv.gz").write_bytes(gzip.compress(b"".join(b"%d,1\n" % i for i in range(20))))
+    transform = TransformPlan(
+        folder, content_type="text/csv", split_type="Line", accept="text/csv", compression="Gzip"
+    )
+    profile = ProfilePlan(
+        "p", ("ml.m5.large",), TrainingPlan((ChannelPlan("training", Path("/data")),)), transform
+    )
+    (spec,) = serving_requests(profile)
+    assert spec.body == b"".join(b"%d,1\n" % i for i in range(10))  # decompressed, 10 lines
+    assert (spec.content_type, spec.accept) == ("text/csv", "text/csv")
