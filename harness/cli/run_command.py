@@ -1,0 +1,169 @@
+"""`harness run`: the whole local conformance run of a plan, and the reports it writes."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness.cli.common import write_atomically as _write_atomically
+from harness.errors import ExitCode, UsageError
+
+
+def register(commands: Any) -> None:
+    run = commands.add_parser(
+        "run",
+        help="the whole local conformance run of a plan",
+        description="Validate the request, resolve and pull its images by digest, then run "
+        "every profile's training under each emulated instance type exactly as SageMaker "
+        "would, and write report.json and junit.xml. Exit 0: every check passed; 1: a check "
+        "failed; 2: interrupted; 3: Docker or a registry unusable; 4: bad plan or arguments.",
+    )
+    run.add_argument("plan", type=Path, metavar="PLAN")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=Path("harness-report"),
+        help="where reports, logs and artifacts go (default: harness-report/)",
+    )
+    run.add_argument(
+        "--instance-type",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="emulate this instance type instead of the plan's (repeatable)",
+    )
+    run.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="CHECK_ID",
+        help="run only these checks (an ID or a prefix such as TRAIN-; repeatable)",
+    )
+    run.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="CHECK_ID",
+        help="skip these checks (an ID or a prefix; repeatable)",
+    )
+    run.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave containers, networks and /opt/ml folders for debugging",
+    )
+    run.add_argument("--pull", choices=("missing", "always", "never"), default="missing")
+    run.add_argument("--insecure-registry", action="append", default=[], metavar="HOST")
+    run.add_argument(
+        "--sigterm-grace",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long a SIGTERMed job may take to exit (SageMaker: 120)",
+    )
+    run.add_argument(
+        "--serve-sigterm-grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a SIGTERMed server may take to exit (SageMaker: 30)",
+    )
+    run.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.algorithm.validate import check_plan_against_request, validate_request_document
+    from harness.documents import DocumentSyntaxError, load_document
+    from harness.engine.docker_engine import DockerEngine, docker_config_credentials
+    from harness.jobs.run import ConformanceRun, RunOptions
+    from harness.plan import load_plan
+    from harness.registry.client import RegistryClient, credential_chain
+    from harness.registry.ecr import ecr_credentials
+    from harness.report.html import render_html
+    from harness.report.json_report import render_report_json
+    from harness.report.junit import render_junit
+    from harness.report.summary import render_summary
+
+    plan = load_plan(args.plan)
+    try:
+        request = load_document(plan.algorithm)
+    except DocumentSyntaxError as exc:
+        raise UsageError(
+            exc.message, where=exc.where, hint="`harness validate` shows every problem"
+        ) from None
+    findings = validate_request_document(request)
+    findings += [f.located(plan.file, None) for f in check_plan_against_request(plan, request.data)]
+    engine = DockerEngine.connect()
+    credentials = credential_chain(docker_config_credentials, ecr_credentials)
+    registry = RegistryClient(credentials, insecure_registries=frozenset(args.insecure_registry))
+    options = RunOptions(
+        out_dir=args.out.resolve(),
+        instance_types=tuple(args.instance_type),
+        only=frozenset(args.only),
+        skip=frozenset(args.skip),
+        keep=args.keep,
+        pull=args.pull,
+        sigterm_grace_seconds=args.sigterm_grace,
+        serve_sigterm_grace_seconds=args.serve_sigterm_grace,
+    )
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"[{time.monotonic() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    run = ConformanceRun(plan, request, findings, engine, registry, credentials, options, progress)
+    try:
+        with _sigterm_as_interrupt():
+            report = run.execute()
+    finally:
+        registry.close()
+        engine.close()
+    options.out_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomically(options.out_dir / "report.json", render_report_json(report))
+    _write_atomically(options.out_dir / "junit.xml", render_junit(report))
+    _write_atomically(options.out_dir / "summary.md", render_summary(report))
+    _write_atomically(options.out_dir / "report.html", render_html(report))
+    out.write(_run_summary(report, options.out_dir))
+    if run.failure is not None:
+        raise run.failure
+    if report.interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if report.verdict == "pass" else ExitCode.CHECKS_FAILED
+
+
+def _run_summary(report: Any, out_dir: Path) -> str:
+    lines = []
+    for check in report.checks:
+        where = f"{check.profile}/{check.instance_type}" if check.profile else ""
+        subject = f" [{check.subject}]" if check.subject else ""
+        lines.append(f"{check.status.value:<5} {check.id:<20} {where:<28} {check.message}{subject}")
+    summary = report.summary
+    lines += [
+        "",
+        f"{report.verdict.upper()}: {summary['pass']} passed, {summary['fail']} failed, "
+        f"{summary['skip']} skipped, {summary['error']} errors in "
+        f"{report.duration_s:.1f} s",
+        f"report: {out_dir / 'report.json'}",
+    ]
+    if report.interrupted:
+        lines.append("interrupted: the report holds what was done before")
+    return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """A SIGTERM to the harness cleans up like Ctrl-C does."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
