@@ -1,0 +1,252 @@
+"""`harness spec`: the CreateAlgorithm request with a ValidationSpecification built from what a
+local run has just proven (pure: the CLI does the reading, the uploads and the writing).
+
+The one ValidationProfile is the plan profile translated by `job_definitions` (the same
+translation `harness validate PLAN` checks), with every local path replaced by the S3 URI it
+will be uploaded to. Each location ends in "/" because S3Prefix matches key *prefixes*:
+without it, a channel named `train` would also receive the objects of a channel `training`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.algorithm.job_definitions import training_job_definition, transform_job_definition
+from harness.plan import ChannelPlan, Plan, ProfilePlan
+
+GIB = 1024**3
+MAX_RUNTIME_CAP_SECONDS = 28 * 24 * 3600  # StoppingCondition.MaxRuntimeInSeconds' maximum
+RUNTIME_FLOOR_SECONDS = 600
+RUNTIME_FACTOR = 3
+"""SageMaker's validation instance is not this host: three times the longest local training,
+and never under ten minutes, leaves room for a slower instance and the data download."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A local file or folder and the S3 location it goes to (a prefix ending in "/")."""
+
+    local: Path
+    s3_uri: str
+
+
+@dataclass(frozen=True)
+class ProfileEvidence:
+    """What a report says about one profile: the checks that did not pass, and the measured
+    training durations and model sizes of its runs."""
+
+    profile: str
+    runs: int
+    not_passed: tuple[str, ...]
+    """`CHECK-ID (status) at profile/instance type: message` for each failed or errored check,
+    run-wide checks included."""
+    longest_training_s: float | None
+    largest_model_bytes: int
+    digests: Mapping[str, str]
+    """Verified digest per image role: "training", "inference[0]", ..."""
+    report_problems: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.runs > 0 and not self.not_passed and not self.report_problems
+
+
+@dataclass(frozen=True)
+class SpecDraft:
+    request: dict[str, Any]
+    uploads: tuple[Upload, ...]
+
+
+def profile_evidence(
+    report: Mapping[str, Any], profile: str, request: Mapping[str, Any]
+) -> ProfileEvidence:
+    """Read `profile`'s outcome from a parsed report.json (DESIGN §2); a report made for other
+    images than `request` declares proves nothing about them."""
+    problems = _image_mismatches(report, request)
+    if report.get("interrupted"):
+        problems.append("the run was interrupted")
+    problems += [f"harness error: {e}" for e in report.get("errors") or ()]
+    not_passed = []
+    for check in report.get("checks") or ():
+        if check.get("profile") not in (None, profile):
+            continue
+        if check.get("status") in ("fail", "error"):
+            where = (
+                f" at {check['profile']}/{check.get('instance_type')}"
+                if check.get("profile")
+                else ""
+            )
+            not_passed.append(f"{check['id']} ({check['status']}){where}: {check.get('message')}")
+    runs = [r for r in report.get("runs") or () if r.get("profile") == profile]
+    durations = [
+        float(r["training"]["duration_s"])
+        for r in runs
+        if isinstance(r.get("training"), dict) and r["training"].get("duration_s") is not None
+    ]
+    model_sizes = [
+        int((r["training"].get("model_artifact") or {}).get("bytes") or 0)
+        for r in runs
+        if isinstance(r.get("training"), dict)
+    ]
+    digests = {
+        str(image["role"]): str(image["resolved_digest"])
+        for image in report.get("images") or ()
+        if image.get("resolved_digest")
+    }
+    return ProfileEvidence(
+        profile=profile,
+        runs=len(runs),
+        not_passed=tuple(not_passed),
+        longest_training_s=max(durations) if durations else None,
+        largest_model_bytes=max(model_sizes, default=0),
+        digests=digests,
+        report_problems=tuple(problems),
+    )
+
+
+def _declared_images(request: Mapping[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """(image, declared digest) per role, named as report.json's images[].role names them."""
+    declared: dict[str, tuple[str, str | None]] = {}
+    training = request.get("TrainingSpecification")
+    if isinstance(training, dict) and isinstance(training.get("TrainingImage"), str):
+        declared["training"] = (training["TrainingImage"], training.get("TrainingImageDigest"))
+    inference = request.get("InferenceSpecification")
+    containers = inference.get("Containers") if isinstance(inference, dict) else None
+    for index, container in enumerate(containers or ()):
+        if isinstance(container, dict) and isinstance(container.get("Image"), str):
+            declared[f"inference[{index}]"] = (container["Image"], container.get("ImageDigest"))
+    return declared
+
+
+def _image_mismatches(report: Mapping[str, Any], request: Mapping[str, Any]) -> list[str]:
+    verified = {str(i.get("role")): i for i in report.get("images") or () if isinstance(i, dict)}
+    problems = []
+    for role, (image, digest) in _declared_images(request).items():
+        seen = verified.get(role)
+        if seen is None or not seen.get("resolved_digest"):
+            problems.append(f"the report has no verified digest for the {role} image {image}")
+        elif seen.get("image") != image:
+            problems.append(
+                f"the report tested {seen.get('image')} as the {role} image, not {image}"
+            )
+        elif digest and digest.lower() != str(seen["resolved_digest"]).lower():
+            problems.append(
+                f"the {role} image declares {digest} but the run verified {seen['resolved_digest']}"
+            )
+    return problems
+
+
+def max_runtime_seconds(longest_training_s: float | None, planned: int) -> int:
+    """StoppingCondition from the measured duration with a margin (see RUNTIME_FACTOR); the
+    plan's own limit when nothing was measured."""
+    if longest_training_s is None:
+        return min(planned, MAX_RUNTIME_CAP_SECONDS)
+    seconds = max(RUNTIME_FLOOR_SECONDS, math.ceil(longest_training_s * RUNTIME_FACTOR / 60) * 60)
+    return min(seconds, MAX_RUNTIME_CAP_SECONDS)
+
+
+def volume_size_gb(data_bytes: int, model_bytes: int) -> int:
+    """The ML storage volume holds the downloaded channels (File mode), the model and the
+    output: twice the data and the model, plus 1 GiB of room, in whole GiB."""
+    return math.ceil((2 * (data_bytes + model_bytes)) / GIB) + 1
+
+
+def transform_instance_type(request: Mapping[str, Any], preferred: str) -> str:
+    """The profile's first instance type when the algorithm supports it for transform, else
+    the first supported transform instance type."""
+    inference = request.get("InferenceSpecification") or {}
+    supported = [str(t) for t in inference.get("SupportedTransformInstanceTypes") or ()]
+    if not supported or preferred in supported:
+        return preferred
+    return supported[0]
+
+
+def build_spec(
+    request: Mapping[str, Any],
+    plan: Plan,
+    profile: ProfilePlan,
+    evidence: ProfileEvidence,
+    s3_prefix: str,
+    role_arn: str,
+    data_bytes: int,
+) -> SpecDraft:
+    """The request with its ValidationSpecification and verified digests; the rest is kept."""
+    del plan  # the profile carries everything; kept in the signature for the error locations
+    base = s3_prefix.rstrip("/") + f"/{profile.name}"
+    uploads: list[Upload] = []
+
+    def channel_uri(channel: ChannelPlan) -> str:
+        return _location(channel.path, f"{base}/channels/{channel.name}/", uploads)
+
+    instance_type = profile.instance_types[0]
+    training = training_job_definition(
+        profile,
+        instance_type,
+        channel_uri,
+        f"{base}/training-output/",
+        volume_size_gb(data_bytes, evidence.largest_model_bytes),
+    )
+    training["StoppingCondition"] = {
+        "MaxRuntimeInSeconds": max_runtime_seconds(
+            evidence.longest_training_s, profile.training.max_runtime_seconds
+        )
+    }
+    validation_profile: dict[str, Any] = {
+        "ProfileName": profile.name,
+        "TrainingJobDefinition": training,
+    }
+    if profile.transform is not None:
+        transform_input = _location(profile.transform.input, f"{base}/transform-input/", uploads)
+        validation_profile["TransformJobDefinition"] = transform_job_definition(
+            profile.transform,
+            transform_instance_type(request, instance_type),
+            transform_input,
+            f"{base}/transform-output/",
+        )
+    result = copy.deepcopy(dict(request))
+    _pin(result, evidence.digests)
+    result["ValidationSpecification"] = {
+        "ValidationRole": role_arn,
+        "ValidationProfiles": [validation_profile],
+    }
+    return SpecDraft(result, _unique(uploads))
+
+
+def _location(local: Path, prefix: str, uploads: list[Upload]) -> str:
+    """A folder's prefix, or a single file's object key under it (S3Prefix of one object)."""
+    uploads.append(Upload(local, prefix))
+    return prefix if local.is_dir() else prefix + local.name
+
+
+def _unique(uploads: Iterable[Upload]) -> tuple[Upload, ...]:
+    return tuple(dict.fromkeys(uploads))
+
+
+def _pin(request: dict[str, Any], digests: Mapping[str, str]) -> None:
+    training = request.get("TrainingSpecification")
+    if isinstance(training, dict) and "training" in digests:
+        training["TrainingImageDigest"] = digests["training"]
+    inference = request.get("InferenceSpecification")
+    containers = inference.get("Containers") if isinstance(inference, dict) else None
+    for index, container in enumerate(containers or ()):
+        digest = digests.get(f"inference[{index}]")
+        if isinstance(container, dict) and digest:
+            container["ImageDigest"] = digest
+
+
+def local_bytes(paths: Iterable[Path]) -> int:
+    """Total size of the files at or under `paths` (symlinks are not followed)."""
+    total = 0
+    for path in paths:
+        if path.is_file():
+            total += path.stat().st_size
+        elif path.is_dir():
+            total += sum(
+                p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()
+            )
+    return total
