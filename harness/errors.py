@@ -3,10 +3,18 @@
     HarnessError                 every failure the harness expects and can explain
      +-- UsageError              bad arguments, unreadable input file        -> exit 4
      |    +-- PlanError          a plan file that does not load              -> exit 4
+     |    +-- AwsRequestRejected an AWS service refused the request as invalid -> exit 4
+     |         +-- AlgorithmExists  CreateAlgorithm: that AlgorithmName is taken
+     |         +-- S3NotFound       the bucket, object or prefix names nothing
      +-- EngineError             Docker or a registry cannot be used         -> exit 3
      |    +-- DockerUnavailable  no daemon answers, or it refuses a request
      |    +-- RegistryUnreachable   connection refused, DNS, TLS, timeout
      |    +-- RegistryAuthError     credentials missing or refused
+     +-- AwsError                an AWS service cannot be used               -> exit 3
+     |    +-- AwsUnreachable     connection refused, DNS, TLS, timeout
+     |    +-- AwsAuthError       credentials missing, expired or refused (AccessDenied)
+     |    +-- AwsThrottled       still throttled after botocore's retries
+     |    +-- ValidationTimeout  SageMaker's validation did not finish in the time allowed
      +-- ImageNotFound           a tag, digest or repository the registry lacks -> exit 1
      +-- RunInterrupted          Ctrl-C or SIGTERM during a run              -> exit 2
 
@@ -73,6 +81,40 @@ class RegistryUnreachable(EngineError):
 
 class RegistryAuthError(EngineError):
     """A registry wants credentials that are missing, or refuses the ones given."""
+
+
+class AwsError(HarnessError):
+    """An AWS service cannot be used: the environment is at fault, as with Docker (exit 3)."""
+
+    exit_code = ExitCode.ENGINE_ERROR
+
+
+class AwsUnreachable(AwsError):
+    """No answer from an AWS endpoint (connection refused, DNS, TLS or timeout)."""
+
+
+class AwsAuthError(AwsError):
+    """AWS credentials are missing or expired, or the service refuses them (AccessDenied)."""
+
+
+class AwsThrottled(AwsError):
+    """The service kept throttling us after botocore's own retries."""
+
+
+class ValidationTimeout(AwsError):
+    """DescribeAlgorithm did not reach Completed or Failed within the time allowed."""
+
+
+class AwsRequestRejected(UsageError):
+    """The service refused what the user asked for (ValidationException): fix the input."""
+
+
+class AlgorithmExists(AwsRequestRejected):
+    """CreateAlgorithm named an algorithm that already exists in the account and region."""
+
+
+class S3NotFound(AwsRequestRejected):
+    """An S3 URI names a bucket, object or prefix that does not exist."""
 
 
 class ImageNotFound(HarnessError):

@@ -51,13 +51,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A moto server in its own process on loopback: AWS APIs over real HTTP."""
+    """A moto server in its own process on loopback: AWS APIs over real HTTP.
+
+    Stock moto plus SageMaker's CreateAlgorithm/DescribeAlgorithm/DeleteAlgorithm, which moto
+    lacks (tests/moto_algorithms.py).
+    """
     import subprocess
     import sys
+    from pathlib import Path
 
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "tests.moto_algorithms", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=Path(__file__).resolve().parents[1],  # where `tests` is importable
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,0 +1,287 @@
+"""`harness spec` and `harness submit`: from a passing local run to CreateAlgorithm.
+
+AWS credentials and region come from boto3's usual chain (environment, ~/.aws, SSO, instance
+role); `--aws-profile`/`--profile` and `--region` pick among them, `--endpoint-url` points at
+another endpoint (a test server, a VPC endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness.cli.common import write_atomically
+from harness.errors import ExitCode, UsageError
+
+DEFAULT_WAIT_TIMEOUT_S = 6 * 3600  # SageMaker's validation runs a training and a transform job
+
+
+def register(commands: Any) -> None:
+    spec = commands.add_parser(
+        "spec",
+        help="write the CreateAlgorithm request with a ValidationSpecification from a passing run",
+        description="Build the request's ValidationSpecification from a plan profile that "
+        "passed `harness run`: upload its channels and transform input under the S3 prefix "
+        "(unchanged objects are not sent again), translate the profile into the "
+        "TrainingJobDefinition and TransformJobDefinition, pin the digests the run verified, "
+        "set the ValidationRole, check the result (SPEC-SCHEMA, SPEC-SEMANTICS) and write it. "
+        "Exit 0: written; 1: the run did not pass or the result is invalid; 3: AWS unusable; "
+        "4: bad arguments.",
+    )
+    spec.add_argument("plan", type=Path, metavar="PLAN")
+    spec.add_argument(
+        "--s3-prefix", required=True, metavar="s3://BUCKET/PREFIX", help="where the data goes"
+    )
+    spec.add_argument(
+        "--role", required=True, metavar="ARN", help="the IAM role SageMaker validates with"
+    )
+    spec.add_argument(
+        "--report",
+        type=Path,
+        default=Path("harness-report/report.json"),
+        help="report.json of the run that proves the profile (default: harness-report/report.json)",
+    )
+    spec.add_argument(
+        "--profile", metavar="NAME", help="the plan profile to submit (needed when it has several)"
+    )
+    spec.add_argument(
+        "--out",
+        type=Path,
+        default=Path("request.json"),
+        help="where the request goes (default: request.json)",
+    )
+    spec.add_argument(
+        "--force",
+        action="store_true",
+        help="write the request although the report does not show the profile passing",
+    )
+    spec.add_argument("--aws-profile", metavar="NAME", help="AWS profile of the credentials")
+    spec.add_argument("--region", help="AWS region (default: the credential chain's)")
+    spec.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint to use instead of AWS's")
+    spec.set_defaults(handler=_cmd_spec)
+
+    submit = commands.add_parser(
+        "submit",
+        help="call CreateAlgorithm with a request, and follow SageMaker's validation",
+        description="Validate REQUEST (SPEC-SCHEMA, SPEC-SEMANTICS), then call CreateAlgorithm. "
+        "With --wait, poll DescribeAlgorithm (with backoff) and show each validation and image "
+        "scan status as it changes. Exit 0: created (with --wait: validation Completed); 1: "
+        "the request is invalid or validation Failed; 3: AWS unusable; 4: bad arguments, or "
+        "an algorithm of that name exists.",
+    )
+    submit.add_argument("request", type=Path, metavar="REQUEST")
+    submit.add_argument(
+        "--wait", action="store_true", help="follow the validation until Completed or Failed"
+    )
+    submit.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_WAIT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"how long --wait waits (default {DEFAULT_WAIT_TIMEOUT_S} s)",
+    )
+    submit.add_argument(
+        "--poll-interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="first pause between DescribeAlgorithm calls; it doubles up to 60 s (default 5)",
+    )
+    submit.add_argument(
+        "--dry-run", action="store_true", help="print the exact request and send nothing"
+    )
+    submit.add_argument("--profile", metavar="NAME", help="AWS profile of the credentials")
+    submit.add_argument("--region", help="AWS region (default: the credential chain's)")
+    submit.add_argument(
+        "--endpoint-url", metavar="URL", help="SageMaker endpoint to use instead of AWS's"
+    )
+    submit.set_defaults(handler=_cmd_submit)
+
+
+def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.algorithm.s3_data import TransferEvent, parse_s3_uri, s3_client, upload_tree
+    from harness.algorithm.validate import validate_request
+    from harness.algorithm.validation_spec import build_spec, local_bytes, profile_evidence
+    from harness.documents import DocumentSyntaxError, load_document
+    from harness.plan import load_plan
+
+    parse_s3_uri(args.s3_prefix)
+    plan = load_plan(args.plan)
+    try:
+        request = load_document(plan.algorithm)
+    except DocumentSyntaxError as exc:
+        raise UsageError(exc.message, where=exc.where, hint="`harness validate` shows it") from None
+    if not isinstance(request.data, dict):
+        raise UsageError("the request is not an object", where=str(plan.algorithm))
+    if args.profile is not None:
+        profile = plan.profile(args.profile)
+    elif len(plan.profiles) == 1:
+        profile = plan.profiles[0]
+    else:
+        names = ", ".join(p.name for p in plan.profiles)
+        raise UsageError(
+            "the plan has several profiles and a request holds one",
+            where=str(plan.file),
+            hint=f"choose one with --profile ({names})",
+        )
+    report = _read_report(args.report)
+    evidence = profile_evidence(report, profile.name, request.data)
+    if not evidence.passed:
+        reasons = list(evidence.report_problems) + list(evidence.not_passed)
+        if evidence.runs == 0:
+            reasons.insert(0, f"the report has no run of profile {profile.name!r}")
+        for reason in reasons:
+            _note(f"  {reason}")
+        if not args.force:
+            _note(
+                f"{args.report} does not show profile {profile.name!r} passing: no request "
+                "written (fix the run and run it again, or --force)"
+            )
+            return ExitCode.CHECKS_FAILED
+        _note(f"--force: writing the request although profile {profile.name!r} did not pass")
+    data_paths = [c.path for c in profile.training.channels]
+    draft = build_spec(
+        request.data,
+        plan,
+        profile,
+        evidence,
+        args.s3_prefix,
+        args.role,
+        local_bytes(data_paths),
+    )
+    findings = validate_request(draft.request)
+    if any(f.severity.value == "error" for f in findings):
+        from harness.algorithm.service_model import botocore_version
+        from harness.algorithm.validate import ValidationResult
+        from harness.report.validation import render_text
+
+        invalid = ValidationResult(args.out, None, tuple(findings), botocore_version())
+        sys.stderr.write(render_text(invalid))
+        _note("the generated request is invalid: nothing uploaded, nothing written")
+        return ExitCode.CHECKS_FAILED
+
+    def progress(event: TransferEvent) -> None:
+        if event.action == "skip":
+            _note(f"unchanged {event.key}")
+        elif event.bytes_done == event.bytes_total:
+            _note(f"{event.action}ed {event.key} ({event.bytes_total} bytes)")
+
+    client = s3_client(args.aws_profile, args.region, args.endpoint_url)
+    sent = kept = sent_bytes = 0
+    for upload in draft.uploads:
+        result = upload_tree(client, upload.local, upload.s3_uri, progress)
+        sent += len(result.uploaded)
+        kept += len(result.skipped)
+        sent_bytes += result.bytes_uploaded
+    write_atomically(args.out, json.dumps(draft.request, indent=2, ensure_ascii=False) + "\n")
+    out.write(
+        f"wrote {args.out}: profile {profile.name}, {sent} object(s) uploaded ({sent_bytes} "
+        f"bytes), {kept} unchanged, under {args.s3_prefix}\n"
+        f"next: harness submit {args.out} --wait\n"
+    )
+    return ExitCode.OK
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(
+            "no report here", where=str(path), hint="run `harness run PLAN` first, or --report"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"not a readable report.json: {exc}", where=str(path)) from None
+    if not isinstance(data, dict) or "checks" not in data:
+        raise UsageError("not a harness report.json", where=str(path))
+    return data
+
+
+def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.algorithm.findings import Severity
+    from harness.algorithm.service_model import botocore_version
+    from harness.algorithm.submission import (
+        StatusSnapshot,
+        create_algorithm,
+        sagemaker_client,
+        snapshot_changes,
+        wait_for_validation,
+    )
+    from harness.algorithm.validate import ValidationResult, validate_request_document
+    from harness.documents import DocumentSyntaxError, load_document
+    from harness.plan import is_plan
+    from harness.report.validation import render_text
+
+    try:
+        document = load_document(args.request)
+    except DocumentSyntaxError as exc:
+        raise UsageError(exc.message, where=exc.where, hint="`harness validate` shows it") from None
+    if is_plan(document.data):
+        raise UsageError(
+            "this is a plan, not a CreateAlgorithm request",
+            where=str(args.request),
+            hint="`harness spec PLAN --s3-prefix ... --role ...` writes the request to submit",
+        )
+    findings = validate_request_document(document)
+    if any(f.severity is Severity.ERROR for f in findings):
+        result = ValidationResult(args.request, None, tuple(findings), botocore_version())
+        sys.stderr.write(render_text(result))
+        _note(f"{args.request} is invalid: nothing sent")
+        return ExitCode.CHECKS_FAILED
+    request = document.data
+    if not isinstance(request.get("ValidationSpecification"), dict):
+        _note(
+            "note: the request has no ValidationSpecification: SageMaker will not validate it "
+            "and it cannot be listed on AWS Marketplace (`harness spec` writes one)"
+        )
+    if args.dry_run:
+        out.write(json.dumps(request, indent=2, ensure_ascii=False) + "\n")
+        _note(f"dry run: CreateAlgorithm for {request['AlgorithmName']} was not sent")
+        return ExitCode.OK
+    client = sagemaker_client(args.profile, args.region, args.endpoint_url)
+    arn = create_algorithm(client, request)
+    out.write(f"created {arn}\n")
+    if not args.wait:
+        out.write(
+            "follow it with: aws sagemaker describe-algorithm --algorithm-name "
+            f"{request['AlgorithmName']}\n"
+        )
+        return ExitCode.OK
+    started = time.monotonic()
+    previous: list[StatusSnapshot] = []
+
+    def on_change(snapshot: StatusSnapshot) -> None:
+        for line in snapshot_changes(previous[-1] if previous else None, snapshot):
+            out.write(f"{_elapsed(started)} {line}\n")
+        out.flush()
+        previous.append(snapshot)
+
+    outcome = wait_for_validation(
+        client,
+        request["AlgorithmName"],
+        on_change,
+        args.timeout,
+        initial_delay=args.poll_interval,
+        max_delay=max(60.0, args.poll_interval),
+    )
+    if outcome.succeeded:
+        out.write(
+            f"Completed: {outcome.name} passed SageMaker's validation "
+            f"in {outcome.elapsed_s:.0f} s\n"
+        )
+        return ExitCode.OK
+    out.write(f"Failed: {outcome.name}\n")
+    for reason in outcome.failure_reasons or ("SageMaker gave no reason",):
+        out.write(f"  {reason}\n")
+    return ExitCode.CHECKS_FAILED
+
+
+def _note(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _elapsed(started: float) -> str:
+    return f"[{time.monotonic() - started:7.1f}s]"

@@ -1,0 +1,358 @@
+"""`harness spec` and `harness submit` end to end over real HTTP: S3 and SageMaker are a moto
+server on loopback (moto extended with algorithms by tests/moto_algorithms.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import regex
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+from botocore.validate import ParamValidator
+
+from harness.algorithm.service_model import create_algorithm_input
+from harness.cli import main
+from harness.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = ROOT / "fixtures" / "algorithms" / "reference"
+ROLE = "arn:aws:iam::123456789012:role/SageMakerValidation"
+DIGEST = "sha256:" + "5e" * 32
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+
+
+@pytest.fixture
+def bucket(aws_env: None, moto_endpoint: str) -> str:
+    import boto3
+
+    name = f"harness-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(
+        Bucket=name
+    )
+    return name
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> Path:
+    """A copy of the reference algorithm, its plan at harness.yaml."""
+    folder = tmp_path / "reference"
+    shutil.copytree(REFERENCE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
+def _report(folder: Path, *, failing: bool = False) -> Path:
+    """A report.json of a run of the reference plan (the parts `harness spec` reads)."""
+    request = json.loads((folder / "algorithm.json").read_text())
+    image = request["TrainingSpecification"]["TrainingImage"]
+    checks: list[dict[str, Any]] = [
+        {"id": "SPEC-SCHEMA", "status": "pass", "profile": None, "message": "ok"},
+        {"id": "TRAIN-EXIT", "status": "pass", "profile": "smoke", "message": "ok"},
+    ]
+    if failing:
+        checks.append(
+            {
+                "id": "TRAIN-METRICS",
+                "status": "fail",
+                "profile": "smoke",
+                "instance_type": "ml.m5.large",
+                "message": "metric loss never matched",
+            }
+        )
+    report = {
+        "interrupted": False,
+        "errors": [],
+        "images": [
+            {"role": "training", "image": image, "resolved_digest": DIGEST},
+            {"role": "inference[0]", "image": image, "resolved_digest": DIGEST},
+        ],
+        "runs": [
+            {
+                "profile": "smoke",
+                "instance_type": "ml.m5.large",
+                "training": {"duration_s": 42.0, "model_artifact": {"bytes": 676}},
+            }
+        ],
+        "checks": checks,
+    }
+    path = folder / "report.json"
+    path.write_text(json.dumps(report))
+    return path
+
+
+def _spec(
+    folder: Path, bucket: str, endpoint: str, *extra: str, report: Path | None = None
+) -> list[str]:
+    return [
+        "spec",
+        str(folder / "harness.yaml"),
+        "--s3-prefix",
+        f"s3://{bucket}/seller",
+        "--role",
+        ROLE,
+        "--report",
+        str(report or folder / "report.json"),
+        "--profile",
+        "smoke",
+        "--out",
+        str(folder / "request.json"),
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "us-east-1",
+        *extra,
+    ]
+
+
+def _keys(endpoint: str, bucket: str) -> list[str]:
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    return sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def _independent_walk(value: Any, shape: Shape, path: str = "") -> list[str]:
+    """A check of the API model's constraints written apart from harness/algorithm/schema.py:
+    required members, unknown members, enums, min/max and full-match patterns."""
+    problems: list[str] = []
+    if isinstance(shape, StructureShape):
+        for name in shape.required_members:
+            if name not in value:
+                problems.append(f"{path}.{name}: required")
+        for name, member in value.items():
+            if name not in shape.members:
+                problems.append(f"{path}.{name}: unknown")
+            else:
+                problems += _independent_walk(member, shape.members[name], f"{path}.{name}")
+    elif isinstance(shape, ListShape):
+        bounds = shape.metadata
+        if len(value) < bounds.get("min", 0) or len(value) > bounds.get("max", 1 << 30):
+            problems.append(f"{path}: {len(value)} items")
+        for index, item in enumerate(value):
+            problems += _independent_walk(item, shape.member, f"{path}[{index}]")
+    elif isinstance(shape, MapShape):
+        for key, item in value.items():
+            problems += _independent_walk(key, shape.key, f"{path}<key>")
+            problems += _independent_walk(item, shape.value, f"{path}.{key}")
+    elif shape.type_name == "string":
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {value!r} not in enum")
+        meta = shape.metadata
+        if len(value) < meta.get("min", 0) or len(value) > meta.get("max", 1 << 30):
+            problems.append(f"{path}: length {len(value)}")
+        if "pattern" in meta and not regex.fullmatch(meta["pattern"], value):
+            problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
+    elif shape.type_name == "integer":
+        meta = shape.metadata
+        if value < meta.get("min", -(1 << 62)) or value > meta.get("max", 1 << 62):
+            problems.append(f"{path}: {value} out of range")
+    return problems
+
+
+def test_spec_uploads_the_data_and_writes_a_request_that_passes_every_check(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference)
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.OK
+    out, err = capsys.readouterr()
+    local = sorted(
+        p.relative_to(reference / "data").as_posix()
+        for folder in ("training", "validation", "batch")
+        for p in (reference / "data" / folder).rglob("*")
+        if p.is_file()
+    )
+    assert "object(s) uploaded" in out
+    assert "next: harness submit" in out
+    assert "uploaded seller/smoke/channels/training/" in err
+    keys = _keys(moto_endpoint, bucket)
+    renamed = [
+        k.replace("seller/smoke/channels/", "").replace("transform-input", "batch") for k in keys
+    ]
+    assert sorted(k.removeprefix("seller/smoke/") for k in renamed) == local
+
+    request = json.loads((reference / "request.json").read_text())
+    assert request["TrainingSpecification"]["TrainingImageDigest"] == DIGEST
+    assert request["ValidationSpecification"]["ValidationRole"] == ROLE
+    assert main(["validate", str(reference / "request.json")]) == ExitCode.OK
+    shape = create_algorithm_input()
+    report = ParamValidator().validate(request, shape)
+    assert not report.has_errors(), report.generate_report()
+    assert _independent_walk(request, shape) == []
+
+    # Again: every object is already there with the same bytes.
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert f"0 object(s) uploaded (0 bytes), {len(local)} unchanged" in out
+    assert "unchanged seller/smoke/channels/training/" in err
+
+
+def test_spec_refuses_a_profile_that_did_not_pass_and_says_why(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference, failing=True)
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.CHECKS_FAILED
+    _, err = capsys.readouterr()
+    assert "TRAIN-METRICS (fail) at smoke/ml.m5.large: metric loss never matched" in err
+    assert "no request written" in err
+    assert not (reference / "request.json").exists()
+    assert _keys(moto_endpoint, bucket) == []
+
+    assert main(_spec(reference, bucket, moto_endpoint, "--force")) == ExitCode.OK
+    _, err = capsys.readouterr()
+    assert "--force: writing the request although profile 'smoke' did not pass" in err
+    assert (reference / "request.json").exists()
+
+
+def test_spec_refuses_to_write_an_invalid_request(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference)
+    args = _spec(reference, bucket, moto_endpoint)
+    args[args.index(ROLE)] = "SageMakerRole"
+    assert main(args) == ExitCode.CHECKS_FAILED
+    _, err = capsys.readouterr()
+    assert "ValidationSpecification.ValidationRole" in err
+    assert "nothing uploaded, nothing written" in err
+    assert not (reference / "request.json").exists()
+    assert _keys(moto_endpoint, bucket) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda a: a.remove("--profile") or a.remove("smoke"), "choose one with --profile"),
+        (
+            lambda a: a.__setitem__(a.index("--report") + 1, "/nonexistent/report.json"),
+            "run `harness run PLAN` first",
+        ),
+        (lambda a: a.__setitem__(a.index("--s3-prefix") + 1, "bucket/prefix"), "s3://"),
+    ],
+)
+def test_spec_usage_errors_are_one_line(
+    reference: Path,
+    bucket: str,
+    moto_endpoint: str,
+    capsys: pytest.CaptureFixture[str],
+    edit: Any,
+    message: str,
+) -> None:
+    _report(reference)
+    args = _spec(reference, bucket, moto_endpoint)
+    edit(args)
+    assert main(args) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_spec_into_a_missing_bucket_is_one_line(
+    reference: Path, aws_env: None, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference)
+    assert main(_spec(reference, "no-such-bucket-here", moto_endpoint)) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "no-such-bucket-here" in err
+    assert "Traceback" not in err
+    assert not (reference / "request.json").exists()
+
+
+def _request(tmp_path: Path, prefix: str) -> Path:
+    request = json.loads((REFERENCE / "algorithm.json").read_text())
+    request["AlgorithmName"] = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(request, indent=2))
+    return path
+
+
+def _submit(request: Path, endpoint: str, *extra: str) -> list[str]:
+    return ["submit", str(request), "--endpoint-url", endpoint, "--region", "us-east-1", *extra]
+
+
+def test_submit_dry_run_prints_the_exact_request_and_sends_nothing(
+    tmp_path: Path, aws_env: None, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = _request(tmp_path, "dry")
+    assert main(_submit(request, moto_endpoint, "--dry-run")) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert json.loads(out) == json.loads(request.read_text())
+    assert "was not sent" in err
+    import boto3
+    from botocore.exceptions import ClientError
+
+    sagemaker = boto3.client("sagemaker", endpoint_url=moto_endpoint, region_name="us-east-1")
+    with pytest.raises(ClientError, match="ValidationException"):
+        sagemaker.describe_algorithm(AlgorithmName=json.loads(out)["AlgorithmName"])
+
+
+def test_submit_and_wait_until_completed(
+    tmp_path: Path, aws_env: None, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = _request(tmp_path, "algo")
+    args = _submit(request, moto_endpoint, "--wait", "--poll-interval", "0.01")
+    assert main(args) == ExitCode.OK
+    out, _ = capsys.readouterr()
+    assert re.search(r"created arn:aws:sagemaker:us-east-1:\d{12}:algorithm/algo-", out)
+    assert "AlgorithmStatus: Pending" in out
+    assert "AlgorithmStatus: InProgress -> Completed" in out
+    assert "Completed: algo-" in out
+
+    # The same name again is a clear error, not a traceback.
+    assert main(args) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "already exist" in err
+    assert "delete-algorithm" in err
+
+
+def test_submit_and_wait_until_failed_shows_the_reason(
+    tmp_path: Path, aws_env: None, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = _request(tmp_path, "fail")
+    args = _submit(request, moto_endpoint, "--wait", "--poll-interval", "0.01")
+    assert main(args) == ExitCode.CHECKS_FAILED
+    out, _ = capsys.readouterr()
+    assert "Failed: fail-" in out
+    assert "Algorithm exited with code 1" in out
+
+
+def test_submit_refuses_an_invalid_request_without_sending_it(
+    tmp_path: Path, aws_env: None, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = _request(tmp_path, "bad")
+    data = json.loads(request.read_text())
+    data["TrainingSpecification"]["TrainingChannels"] = []
+    request.write_text(json.dumps(data))
+    assert main(_submit(request, moto_endpoint)) == ExitCode.CHECKS_FAILED
+    _, err = capsys.readouterr()
+    assert "TrainingSpecification.TrainingChannels" in err
+    assert "nothing sent" in err
+
+
+def test_submit_without_credentials_is_one_line(
+    tmp_path: Path,
+    aws_env: None,
+    moto_endpoint: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert main(_submit(_request(tmp_path, "nocreds"), moto_endpoint)) == ExitCode.ENGINE_ERROR
+    _, err = capsys.readouterr()
+    assert "credentials" in err
+    assert len(err.strip().splitlines()) == 1
