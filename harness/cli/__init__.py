@@ -15,12 +15,18 @@ import traceback
 from collections.abc import Sequence
 
 from harness import __version__
-from harness.cli import inspect_commands, run_command
+from harness.cli import aws_commands, inspect_commands, report_commands, run_command
 from harness.cli.common import PROG, ArgumentParser, Handler
 from harness.errors import ExitCode, HarnessError
 
 # Registration order is the order `harness --help` lists the commands: the flow, then the host.
-_REGISTRARS = (inspect_commands.register, run_command.register, inspect_commands.register_host)
+_REGISTRARS = (
+    inspect_commands.register,
+    run_command.register,
+    aws_commands.register,
+    report_commands.register,
+    inspect_commands.register_host,
+)
 
 
 def _build_parser() -> argparse.ArgumentParser:
