@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs and starts what the Docker tests and the demo need, on Debian 12 as root:
-# docker.io, docker-registry, mmdebstrap (only when missing), a running dockerd, and the
+# docker.io, docker-registry, mmdebstrap, chromium (only when missing), a running dockerd, and the
 # fixtures' base image. Idempotent: a machine that has it all is left as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pair in docker:docker.io dockerd:docker.io docker-registry:docker-registry mmdebstrap:mmdebstrap; do
+for pair in docker:docker.io dockerd:docker.io docker-registry:docker-registry mmdebstrap:mmdebstrap chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if ((${#missing[@]})); then

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import regex
-from botocore.model import ListShape, MapShape, Shape, StructureShape
+from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
 from botocore.validate import ParamValidator
 
 from harness.algorithm.service_model import create_algorithm_input
@@ -148,7 +148,7 @@ def _independent_walk(value: Any, shape: Shape, path: str = "") -> list[str]:
         for key, item in value.items():
             problems += _independent_walk(key, shape.key, f"{path}<key>")
             problems += _independent_walk(item, shape.value, f"{path}.{key}")
-    elif shape.type_name == "string":
+    elif isinstance(shape, StringShape):
         if shape.enum and value not in shape.enum:
             problems.append(f"{path}: {value!r} not in enum")
         meta = shape.metadata
