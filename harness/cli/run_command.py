@@ -73,14 +73,28 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="how long a SIGTERMed server may take to exit (SageMaker: 30)",
     )
+    shown = run.add_mutually_exclusive_group()
+    shown.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="on stderr, only the phases that failed or errored (no live table)",
+    )
+    shown.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="on stderr, one line per phase and every runner's message (no live table)",
+    )
     run.set_defaults(handler=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.algorithm.validate import check_plan_against_request, validate_request_document
+    from harness.cli.progress_view import ProgressView
     from harness.documents import DocumentSyntaxError, load_document
     from harness.engine.docker_engine import DockerEngine, docker_config_credentials
-    from harness.jobs.run import ConformanceRun, RunOptions
+    from harness.jobs.run import ConformanceRun, RunOptions, run_matrix
     from harness.plan import load_plan
     from harness.registry.client import RegistryClient, credential_chain
     from harness.registry.ecr import ecr_credentials
@@ -111,14 +125,17 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
         sigterm_grace_seconds=args.sigterm_grace,
         serve_sigterm_grace_seconds=args.serve_sigterm_grace,
     )
-    started = time.monotonic()
-
-    def progress(message: str) -> None:
-        print(f"[{time.monotonic() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-    run = ConformanceRun(plan, request, findings, engine, registry, credentials, options, progress)
+    view = ProgressView(
+        sys.stderr,
+        [(profile.name, instance_type) for profile, instance_type in run_matrix(plan, options)],
+        verbosity="quiet" if args.quiet else "verbose" if args.verbose else "normal",
+        started=time.monotonic(),
+    )
+    run = ConformanceRun(plan, request, findings, engine, registry, credentials, options, view)
     try:
-        with _sigterm_as_interrupt():
+        # The live table stops (its last frame stays) before anything else is written, on
+        # Ctrl-C too: execute() returns the partial report then.
+        with _sigterm_as_interrupt(), view:
             report = run.execute()
     finally:
         registry.close()

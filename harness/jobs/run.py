@@ -5,6 +5,9 @@
     for each profile x emulated instance type:
       training     the job under the type's emulation, TRAIN-* checks
       sigterm      a second, interrupted run for TRAIN-SIGTERM
+      serving      SERVE-* against the trained model, then transform (TRANSFORM-*)
+
+Each phase reports its start and end (and the runners' messages) as `RunEvent`s (jobs/events.py).
 
 A check that cannot run here (a GPU type without GPUs) is `skip` with the reason; a broken host
 or harness is `error`; nothing that was not run is `pass`.
@@ -12,7 +15,6 @@ or harness is `error`; nothing that was not run is `pass`.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -35,7 +37,15 @@ from harness.hardware.catalogue import lookup_instance_type
 from harness.hardware.emulation import Emulation, Fidelity, plan_emulation
 from harness.hardware.host import HostInventory, take_inventory
 from harness.jobs.endpoint import SERVE_SIGTERM_GRACE_SECONDS, EndpointRunner
+from harness.jobs.events import EventSink, PhaseReporter
 from harness.jobs.images import ImageInspector, ImagesResult, PullPolicy, declared_images
+from harness.jobs.run_parts import (
+    emulation_dict,
+    job_name,
+    metric_extractor,
+    training_dict,
+    worst_fidelity,
+)
 from harness.jobs.serving import ServingRun
 from harness.jobs.training import (
     SIGTERM_GRACE_SECONDS,
@@ -47,9 +57,9 @@ from harness.jobs.transform import TRANSFORM_CHECKS, TransformRun
 from harness.plan import Plan, ProfilePlan
 from harness.registry.client import CredentialLookup, RegistryClient
 from harness.report.model import RunRecord, RunReport
-from harness.sagemaker.metrics import MetricDefinition, MetricExtractor, metric_values
+from harness.sagemaker.metrics import metric_values
 
-Progress = Callable[[str], None]
+__all__ = ["ConformanceRun", "RunOptions", "job_name", "run_matrix"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class ConformanceRun:
         registry: RegistryClient,
         credentials: CredentialLookup,
         options: RunOptions,
-        progress: Progress = lambda _: None,
+        events: EventSink = lambda _: None,
     ):
         self._plan = plan
         self._request = request
@@ -92,7 +102,7 @@ class ConformanceRun:
         self._registry = registry
         self._credentials = credentials
         self._options = options
-        self._progress = progress
+        self._events = PhaseReporter(events)
         self._checks: list[CheckResult] = []
         self._runs: list[RunRecord] = []
         self._errors: list[str] = []
@@ -112,9 +122,11 @@ class ConformanceRun:
             self._run_all()
         except KeyboardInterrupt:
             interrupted = True
+            self._events.abort("interrupted")
         except HarnessError as exc:
             self.failure = exc
             self._errors.append(exc.one_line())
+            self._events.abort(exc.one_line())
         finally:
             if not self._options.keep:
                 # Whatever an interrupted step left behind carries this run's label.
@@ -135,24 +147,28 @@ class ConformanceRun:
         )
 
     def _run_all(self) -> None:
-        options = self._options
-        self._checks += [c for c in static_checks(self._findings) if options.wants(c.id)]
+        options, events = self._options, self._events
+        events.start("validate")
+        static = [c for c in static_checks(self._findings) if options.wants(c.id)]
+        self._checks += static
+        events.end_with(static)
         self._host = take_inventory(self._engine.info())
-        self._progress("resolving and pulling images")
+        events.start("images", "resolving and pulling images")
         inspector = ImageInspector(
             self._registry,
             self._credentials,
             self._engine,
             pull=options.pull,
             run_id=options.run_id,
-            progress=self._progress,
+            progress=events.note,
         )
         self._images = inspector.inspect(declared_images(self._request.data))
-        self._checks += [c for c in self._images.checks if options.wants(c.id)]
+        checks = [c for c in self._images.checks if options.wants(c.id)]
+        self._checks += checks
+        events.end_with(checks)
         image = self._images.pinned("training")
-        for profile in self._plan.profiles:
-            for instance_type in options.instance_types or profile.instance_types:
-                self._run_profile(profile, instance_type, image)
+        for profile, instance_type in run_matrix(self._plan, options):
+            self._run_profile(profile, instance_type, image)
 
     def _run_profile(self, profile: ProfilePlan, instance_type: str, image: str | None) -> None:
         options = self._options
@@ -162,13 +178,14 @@ class ConformanceRun:
         emulations = tuple(
             plan_emulation(kind, self._host, hosts=count, slot=slot) for slot in range(count)
         )
-        fidelity = _worst(emulations)
+        fidelity = worst_fidelity(emulations)
         record: dict[str, Any] = {
             "profile": profile.name,
             "instance_type": instance_type,
             "emulation": fidelity.value,
-            "emulation_detail": _emulation_dict(emulations),
+            "emulation_detail": emulation_dict(emulations),
         }
+        row = self._events.row(profile.name, instance_type)
         wanted = [c for c in (*train_checks.TRAINING_CHECKS, *METRIC_CHECKS) if options.wants(c)]
 
         def tag(result: CheckResult) -> CheckResult:
@@ -182,13 +199,16 @@ class ConformanceRun:
         elif image is None:
             skip_reason = "the training image could not be resolved (see IMAGE-DIGEST)"
         if skip_reason is not None:
+            row.skip("training", skip_reason)
+            if train_checks.TRAIN_SIGTERM in wanted:
+                row.skip("sigterm-probe", skip_reason)
             self._checks += [tag(CheckResult(c, CheckStatus.SKIP, skip_reason)) for c in wanted]
             self._runs.append(RunRecord(**record))
             return
         assert image is not None
         folder = options.out_dir / profile.name / instance_type
-        self._progress(f"{profile.name} on {instance_type} ({fidelity.value}): training")
-        runner = TrainingRunner(self._engine.containers, progress=self._progress)
+        row.start("training", f"{fidelity.value} emulation, {count} host(s)")
+        runner = TrainingRunner(self._engine.containers, progress=row.note)
         job = TrainingJob(
             options.run_id,
             job_name(options.run_id, profile.name, instance_type),
@@ -202,25 +222,11 @@ class ConformanceRun:
             options.sigterm_grace_seconds,
             keep=options.keep,
         )
-        specification = self._request.data.get("TrainingSpecification") or {}
-        extractor = MetricExtractor(
-            [
-                MetricDefinition(d["Name"], d["Regex"])
-                for d in specification.get("MetricDefinitions") or []
-                if isinstance(d, dict)
-                and isinstance(d.get("Name"), str)
-                and isinstance(d.get("Regex"), str)
-            ]
-        )
-        objectives = [
-            o["MetricName"]
-            for o in specification.get("SupportedTuningJobObjectiveMetrics") or []
-            if isinstance(o, dict) and isinstance(o.get("MetricName"), str)
-        ]
+        extractor, objectives = metric_extractor(self._request.data)
         try:
             outcome = runner.run(job, listeners=[extractor.feed_text])
         except EngineError as exc:
-            self._engine_error(exc, wanted, tag, record)
+            self._engine_error(exc, wanted, tag, record, row)
             return
         series = extractor.results()
         results = [
@@ -232,15 +238,19 @@ class ConformanceRun:
             train_checks.check_resources(outcome, emulations[0]),
             train_checks.check_gpu_used(outcome, emulations[0]),
         ]
+        results = [r for r in results if options.wants(r.id)]
+        row.end_with(results, "passed" if outcome.status == "Completed" else "failed")
         if options.wants(train_checks.TRAIN_SIGTERM):
+            row.start("sigterm-probe")
             results.append(self._sigterm_probe(runner, job, folder))
-        self._checks += [tag(r) for r in results if options.wants(r.id)]
-        record["training"] = _training_dict(outcome, options.out_dir)
+            row.end_with(results[-1:])
+        self._checks += [tag(r) for r in results]
+        record["training"] = training_dict(outcome, options.out_dir)
         record["training"]["metrics"] = metric_values(series)
         record["training"]["metrics_detail"] = {s.name: s.to_dict() for s in series}
         self._checks += [
             tag(r)
-            for r in self._inference(profile, outcome, emulations[0], folder, record)
+            for r in self._inference(profile, outcome, emulations[0], folder, record, row)
             if options.wants(r.id)
         ]
         self._runs.append(RunRecord(**record))
@@ -252,6 +262,7 @@ class ConformanceRun:
         emulation: Emulation,
         folder: Path,
         record: dict[str, Any],
+        row: PhaseReporter,
     ) -> list[CheckResult]:
         """Serving and batch transform of the model this run trained."""
         options = self._options
@@ -265,6 +276,10 @@ class ConformanceRun:
             return []
 
         def skip_all(reason: str) -> list[CheckResult]:
+            if any(c in wanted for c in SERVING_CHECKS):
+                row.skip("serving", reason)
+            if any(c in wanted for c in TRANSFORM_CHECKS):
+                row.skip("transform", reason)
             return [CheckResult(c, CheckStatus.SKIP, reason) for c in wanted]
 
         containers = inference.get("Containers") or []
@@ -288,7 +303,8 @@ class ConformanceRun:
         name = job_name(options.run_id, profile.name, emulation.instance_type.name)
         try:
             if any(c in wanted for c in SERVING_CHECKS):
-                served = ServingRun(endpoints, progress=self._progress).run(
+                row.start("serving")
+                served = ServingRun(endpoints, progress=row.note).run(
                     images,
                     model.path,
                     folder / ".serve-work",
@@ -299,9 +315,10 @@ class ConformanceRun:
                 )
                 results += served.checks
                 record["serving"] = served.record
+                row.end_with(c for c in served.checks if options.wants(c.id))
             if profile.transform is not None and any(c in wanted for c in TRANSFORM_CHECKS):
-                self._progress(f"{name}: batch transform")
-                transformed = TransformRun(endpoints, progress=self._progress).run(
+                row.start("transform", "batch transform")
+                transformed = TransformRun(endpoints, progress=row.note).run(
                     images,
                     model.path,
                     folder,
@@ -311,7 +328,9 @@ class ConformanceRun:
                 )
                 results += transformed.checks
                 record["transform"] = transformed.record
+                row.end_with(c for c in transformed.checks if options.wants(c.id))
         except EngineError as exc:
+            row.end("error", exc.one_line())
             self._errors.append(exc.one_line())
             done = {r.id for r in results}
             results += [
@@ -320,7 +339,6 @@ class ConformanceRun:
         return results
 
     def _sigterm_probe(self, runner: TrainingRunner, job: TrainingJob, folder: Path) -> CheckResult:
-        self._progress(f"{job.job_name}: SIGTERM probe")
         training = job.profile.training
         probe = training.sigterm_probe
         merged = {**training.hyperparameter_map, **dict(probe.hyperparameters)}
@@ -352,10 +370,12 @@ class ConformanceRun:
         wanted: list[str],
         tag: Callable[[CheckResult], CheckResult],
         record: dict[str, Any],
+        row: PhaseReporter,
     ) -> None:
         from harness.engine.containers import GpusUnavailable
 
         status = CheckStatus.SKIP if isinstance(exc, GpusUnavailable) else CheckStatus.ERROR
+        row.end("skipped" if status is CheckStatus.SKIP else "error", exc.one_line())
         if status is CheckStatus.ERROR:
             self._errors.append(exc.one_line())
         self._checks += [tag(CheckResult(c, status, exc.one_line())) for c in wanted]
@@ -365,40 +385,7 @@ class ConformanceRun:
         return self._host.to_dict() if self._host is not None else {}
 
 
-def job_name(run_id: str, profile: str, instance_type: str, suffix: str = "") -> str:
-    """A training job name SageMaker would accept (1-63 letters, digits, hyphens)."""
-    parts = [run_id, profile, instance_type.removeprefix("ml."), suffix]
-    text = "-".join(re.sub(r"[^a-zA-Z0-9]+", "-", p).strip("-") for p in parts if p)
-    return re.sub(r"-{2,}", "-", text)[:63].strip("-")
-
-
-def _worst(emulations: tuple[Emulation, ...]) -> Fidelity:
-    order = [Fidelity.EXACT, Fidelity.SCALED, Fidelity.UNAVAILABLE]
-    return max((e.fidelity for e in emulations), key=order.index)
-
-
-def _emulation_dict(emulations: tuple[Emulation, ...]) -> dict[str, Any]:
-    return {"hosts": [e.to_dict() for e in emulations]}
-
-
-def _training_dict(outcome: TrainingOutcome, root: Path) -> dict[str, Any]:
-    def artifact(info: Any) -> dict[str, Any] | None:
-        if info is None:
-            return None
-        data = dict(info.to_dict())
-        data["path"] = str(Path(data["path"]).relative_to(root)) if "path" in data else None
-        return data
-
-    gpu = {h.host: h.usage.gpu for h in outcome.hosts if h.usage and h.usage.gpu}
-    return {
-        "status": outcome.status,
-        "exit_code": outcome.exit_code,
-        "duration_s": round(outcome.duration_s, 3),
-        "failure_reason": outcome.failure_reason,
-        "peak_memory_bytes": outcome.peak_memory_bytes,
-        "gpu": gpu or None,
-        "model_artifact": artifact(outcome.model),
-        "output_artifact": artifact(outcome.output),
-        "hosts": [h.to_dict(root) for h in outcome.hosts],
-        "channels": outcome.channels,
-    }
+def run_matrix(plan: Plan, options: RunOptions) -> list[tuple[ProfilePlan, str]]:
+    """Every profile x instance type a run goes through, in order."""
+    types = options.instance_types
+    return [(p, t) for p in plan.profiles for t in types or p.instance_types]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -70,6 +71,13 @@ def _image_references(request: dict[str, Any]) -> set[str]:
 
 
 def harness_run(capsys, plan: Path, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    code, report, _ = harness_run_with_stderr(capsys, plan, out, *args)
+    return code, report
+
+
+def harness_run_with_stderr(
+    capsys, plan: Path, out: Path, *args: str
+) -> tuple[int, dict[str, Any], str]:
     code = main(["run", str(plan), "--out", str(out), *args])
     stdout, stderr = capsys.readouterr()
     assert (out / "report.json").is_file(), f"exit {code}\n{stdout}\n{stderr}"
@@ -77,7 +85,7 @@ def harness_run(capsys, plan: Path, out: Path, *args: str) -> tuple[int, dict[st
     jsonschema.validate(report, REPORT_SCHEMA)  # every real report follows the shipped schema
     assert (out / "summary.md").read_text().startswith("## harness: ")
     assert (out / "report.html").read_text().startswith("<!doctype html>")
-    return code, report
+    return code, report, stderr
 
 
 def result(
@@ -108,9 +116,23 @@ def test_reference_algorithm_passes_on_two_types_in_file_mode(
 ):
     plan = published("reference")
     out = tmp_path / "report"
-    code, report = harness_run(
+    code, report, stderr = harness_run_with_stderr(
         capsys, plan, out, "--only", "SPEC-", "--only", "IMAGE-", "--only", "TRAIN-"
     )
+    # Not a terminal: one line per phase started and ended, in run order, and no notes.
+    events = [
+        line.split("] ", 1)[1] for line in stderr.splitlines() if re.match(r"\[ *\d+\.\ds\] ", line)
+    ]
+    ends = [re.sub(r" \(\d+\.\d s\)$", "", e) for e in events if " started" not in e]
+    assert ends[:3] == [
+        "validate passed",
+        "images passed",
+        "smoke/ml.m5.large training passed",
+    ], stderr
+    assert "smoke/ml.m5.large sigterm-probe passed" in ends
+    started = "smoke/ml.t3.medium training started: (exact|scaled) emulation, 1 host"
+    assert [e for e in events if re.fullmatch(started + r"\(s\)", e)]
+    assert not [e for e in events if "host(s)" in e and "started" not in e]  # notes: --verbose
     smoke = [r for r in report["runs"] if r["profile"] == "smoke"]
     assert {r["instance_type"] for r in smoke} == {"ml.m5.large", "ml.t3.medium"}
     for check in report["checks"]:
