@@ -3,8 +3,8 @@ turned into a plan so a seller can check an existing request locally before subm
 
 Each ValidationProfile becomes a plan profile emulating the instance type it names; its
 channels and transform input are fetched (by the caller's `fetch`, boto3 in the CLI) into a
-folder per profile. A ValidationProfile says nothing about real-time serving, so serving
-requests are left out (SERVE-PING still runs on the transform's container start-up).
+folder per profile. A ValidationProfile says nothing about real-time serving: the serving
+checks then send the transform input's first lines, as for a plan without a `serving` section.
 """
 
 from __future__ import annotations

@@ -8,11 +8,16 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.cli.common import write_atomically as _write_atomically
 from harness.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from harness.documents import Document
+    from harness.plan import Plan
 
 
 def register(commands: Any) -> None:
@@ -24,7 +29,26 @@ def register(commands: Any) -> None:
         "would, and write report.json and junit.xml. Exit 0: every check passed; 1: a check "
         "failed; 2: interrupted; 3: Docker or a registry unusable; 4: bad plan or arguments.",
     )
-    run.add_argument("plan", type=Path, metavar="PLAN")
+    run.add_argument(
+        "plan",
+        type=Path,
+        metavar="PLAN",
+        help="a plan, or a CreateAlgorithm request whose ValidationSpecification points to S3 "
+        "(its data is downloaded and each ValidationProfile run)",
+    )
+    run.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this profile of the plan (or ValidationProfile of the request); repeatable",
+    )
+    run.add_argument(
+        "--bundle",
+        action="store_true",
+        help="also write harness-report.tar.gz: reports, logs, request and plan, checksums "
+        "(check it with `harness report verify`)",
+    )
     run.add_argument(
         "--out",
         type=Path,
@@ -73,6 +97,10 @@ def register(commands: Any) -> None:
         metavar="SECONDS",
         help="how long a SIGTERMed server may take to exit (SageMaker: 30)",
     )
+    aws = run.add_argument_group("S3 data of a request (boto3's credential chain)")
+    aws.add_argument("--aws-profile", metavar="NAME", help="AWS profile of the credentials")
+    aws.add_argument("--region", help="AWS region (default: the credential chain's)")
+    aws.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint instead of AWS's")
     shown = run.add_mutually_exclusive_group()
     shown.add_argument(
         "-q",
@@ -92,31 +120,25 @@ def register(commands: Any) -> None:
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.algorithm.validate import check_plan_against_request, validate_request_document
     from harness.cli.progress_view import ProgressView
-    from harness.documents import DocumentSyntaxError, load_document
     from harness.engine.docker_engine import DockerEngine, docker_config_credentials
     from harness.jobs.run import ConformanceRun, RunOptions, run_matrix
-    from harness.plan import load_plan
     from harness.registry.client import RegistryClient, credential_chain
     from harness.registry.ecr import ecr_credentials
     from harness.report.html import render_html
     from harness.report.json_report import render_report_json
     from harness.report.junit import render_junit
+    from harness.report.log_excerpts import read_log_excerpts
     from harness.report.summary import render_summary
 
-    plan = load_plan(args.plan)
-    try:
-        request = load_document(plan.algorithm)
-    except DocumentSyntaxError as exc:
-        raise UsageError(
-            exc.message, where=exc.where, hint="`harness validate` shows every problem"
-        ) from None
+    out_dir = args.out.resolve()
+    plan, request = _plan_and_request(args, out_dir)
     findings = validate_request_document(request)
     findings += [f.located(plan.file, None) for f in check_plan_against_request(plan, request.data)]
     engine = DockerEngine.connect()
     credentials = credential_chain(docker_config_credentials, ecr_credentials)
     registry = RegistryClient(credentials, insecure_registries=frozenset(args.insecure_registry))
     options = RunOptions(
-        out_dir=args.out.resolve(),
+        out_dir=out_dir,
         instance_types=tuple(args.instance_type),
         only=frozenset(args.only),
         skip=frozenset(args.skip),
@@ -144,13 +166,77 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     _write_atomically(options.out_dir / "report.json", render_report_json(report))
     _write_atomically(options.out_dir / "junit.xml", render_junit(report))
     _write_atomically(options.out_dir / "summary.md", render_summary(report))
-    _write_atomically(options.out_dir / "report.html", render_html(report))
+    excerpts = read_log_excerpts(report, options.out_dir)
+    _write_atomically(options.out_dir / "report.html", render_html(report, excerpts))
     out.write(_run_summary(report, options.out_dir))
+    if args.bundle:
+        from harness.report.bundle import write_bundle
+
+        bundle = write_bundle(
+            options.out_dir,
+            plan.algorithm,
+            plan.file if plan.file != plan.algorithm else None,
+            options.out_dir / "harness-report.tar.gz",
+        )
+        out.write(
+            f"bundle: {bundle.path} (sha256 {bundle.sha256}, {bundle.files} files, "
+            f"{len(bundle.left_out)} left out)\n"
+        )
     if run.failure is not None:
         raise run.failure
     if report.interrupted:
         return ExitCode.INTERRUPTED
     return ExitCode.OK if report.verdict == "pass" else ExitCode.CHECKS_FAILED
+
+
+def _plan_and_request(args: argparse.Namespace, out_dir: Path) -> tuple[Plan, Document]:
+    """The plan to run and the request it names: PLAN is a plan file, or a request whose
+    ValidationSpecification data is fetched from S3 into OUT/s3-data/PROFILE/."""
+    from harness.algorithm.request_plan import has_validation_specification, plan_from_request
+    from harness.documents import DocumentSyntaxError, load_document
+    from harness.plan import is_plan, plan_from_document
+
+    def load(file: Path) -> Document:
+        try:
+            return load_document(file)
+        except DocumentSyntaxError as exc:
+            raise UsageError(
+                exc.message, where=exc.where, hint="`harness validate` shows every problem"
+            ) from None
+
+    document = load(args.plan)
+    wanted = tuple(args.profile)
+    if is_plan(document.data):
+        plan = plan_from_document(document)
+        if wanted:
+            plan = replace(plan, profiles=tuple(plan.profile(name) for name in wanted))
+        return plan, load(plan.algorithm)
+    if not has_validation_specification(document.data):
+        raise UsageError(
+            "neither a plan nor a request with a ValidationSpecification",
+            where=str(args.plan),
+            hint="write a plan (DESIGN §2, fixtures/algorithms/reference/harness.yaml) or run "
+            "`harness spec` to add a ValidationSpecification",
+        )
+    from harness.algorithm.s3_data import TransferEvent, download_prefix, s3_client
+
+    client = s3_client(args.aws_profile, args.region, args.endpoint_url)
+
+    def say(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    def progress(event: TransferEvent) -> None:
+        if event.action == "skip":
+            say(f"already here: {event.key}")
+        elif event.bytes_done == event.bytes_total:
+            say(f"downloaded {event.key} ({event.bytes_total} bytes)")
+
+    def fetch(uri: str, folder: Path) -> None:
+        say(f"fetching {uri} into {folder}")
+        download_prefix(client, uri, folder, progress)
+
+    return plan_from_request(document, out_dir / "s3-data", fetch, wanted), document
 
 
 def _run_summary(report: Any, out_dir: Path) -> str:
