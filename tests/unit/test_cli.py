@@ -163,7 +163,8 @@ def test_help_imports_no_heavy_library():
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try: main(['--help'])\n"
         "    except SystemExit: pass\n"
-        "heavy = sorted(m for m in ('botocore', 'boto3', 'docker', 'jinja2', 'regex', 'yaml')"
+        "heavy = sorted(m for m in ('botocore', 'boto3', 'docker', 'jinja2', 'regex', 'yaml',"
+        " 'rich', 'jsonschema', 's3transfer')"
         " if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )

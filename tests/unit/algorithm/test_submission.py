@@ -106,18 +106,6 @@ def test_snapshot_changes():
 
 
 @pytest.fixture
-def aws_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_SAGEMAKER", raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-
-
-@pytest.fixture
 def sagemaker(aws_env, moto_endpoint):
     return sagemaker_client(region="us-east-1", endpoint_url=moto_endpoint, max_attempts=1)
 
@@ -228,7 +216,8 @@ def test_client_side_validation_is_one_line(sagemaker, request_dict):
     assert "Foo" in line
 
 
-def test_a_region_is_required(aws_env):
+def test_a_region_is_required(aws_env, monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(UsageError, match="no AWS region for SageMaker"):
         sagemaker_client()
 
