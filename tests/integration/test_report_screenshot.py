@@ -14,6 +14,7 @@ Chromium is the Debian package `chromium` (`.ci/run` and `scripts/setup-host.sh`
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -24,13 +25,20 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.checks.results import CheckStatus
+from harness.cli import main
+from harness.errors import ExitCode
 from harness.report.html import render_html
 from harness.report.model import RunReport
 from tests.unit.report.sample_report import SAMPLE_LOG_EXCERPTS, SAMPLE_REPORT
+
+from .test_run import published
+
+__all__ = ["published"]  # the session fixture, shared with test_run
 
 WIDTH, HEIGHT = 1280, 2200
 PASS_GREEN = (0x1F, 0x7A, 0x3F)
@@ -331,3 +339,35 @@ def test_screenshot_shows_the_verdict_colour(
         chromium, tmp_path, _page(report, tmp_path, "report.html", SAMPLE_LOG_EXCERPTS)
     )
     _check_screenshot(png, colour)
+
+
+@pytest.mark.docker
+def test_the_report_of_a_real_run_of_the_reference_algorithm(
+    chromium: str, published: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `make demo` shows: the page of a real run, as Chromium builds and draws it."""
+    out = tmp_path / "report"
+    plan = published("reference")
+    code = main(["run", str(plan), "--out", str(out), "--profile", "smoke"])
+    capsys.readouterr()
+    assert code == ExitCode.OK
+    report = json.loads((out / "report.json").read_text())
+    url = (out / "report.html").as_uri()
+
+    dom = parse_dom(_run_chromium(chromium, tmp_path, "--dump-dom", url).decode("utf-8"))
+    (banner,) = _find(dom, "div", "banner")
+    assert "pass" in banner.classes
+    (matrix,) = _find(dom, "table", "matrix")
+    assert len(_find(matrix, "tr")) == 1 + 1 + len(report["runs"])  # header, run-wide, runs
+    check_details = [d for d in _find(dom, "details") if "log" not in d.classes]
+    assert [_find(d, "span", "cid")[0].all_text() for d in check_details] == [
+        c["id"] for c in report["checks"]
+    ]
+    assert len(_find(dom, "svg")) >= 2 * len(report["runs"])  # metrics and usage per run
+    logs = [d.all_text() for d in _find(dom, "details", "log")]
+    for run in report["runs"]:
+        for host in run["training"]["hosts"]:
+            assert any(host["log"] in text for text in logs), host["log"]
+    assert not _find(dom, "script")
+
+    _check_screenshot(_screenshot(chromium, tmp_path, url), PASS_GREEN)
