@@ -8,6 +8,8 @@
       serving      SERVE-* against the trained model, then transform (TRANSFORM-*)
 
 Each phase reports its start and end (and the runners' messages) as `RunEvent`s (jobs/events.py).
+Its checks join the run's as it ends, and its record (paths relative to `--out`) the row's, so a
+Ctrl-C keeps everything that finished before it.
 
 A check that cannot run here (a GPU type without GPUs) is `skip` with the reason; a broken host
 or harness is `error`; nothing that was not run is `pass`.
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +45,8 @@ from harness.jobs.run_parts import (
     emulation_dict,
     job_name,
     metric_extractor,
+    phase_dict,
+    relative_paths,
     training_dict,
     worst_fidelity,
 )
@@ -240,20 +244,30 @@ class ConformanceRun:
         ]
         results = [r for r in results if options.wants(r.id)]
         row.end_with(results, "passed" if outcome.status == "Completed" else "failed")
-        if options.wants(train_checks.TRAIN_SIGTERM):
-            row.start("sigterm-probe")
-            results.append(self._sigterm_probe(runner, job, folder))
-            row.end_with(results[-1:])
-        self._checks += [tag(r) for r in results]
         record["training"] = training_dict(outcome, options.out_dir)
         record["training"]["metrics"] = metric_values(series)
         record["training"]["metrics_detail"] = {s.name: s.to_dict() for s in series}
-        self._checks += [
-            tag(r)
-            for r in self._inference(profile, outcome, emulations[0], folder, record, row)
-            if options.wants(r.id)
-        ]
-        self._runs.append(RunRecord(**record))
+
+        def deliver(results: Iterable[CheckResult]) -> None:
+            """A finished phase's results join the run's checks at once, so that a Ctrl-C in
+            a later phase keeps them (and the order stays the order the phases ran in)."""
+            self._checks.extend(
+                tag(replace(r, evidence=relative_paths(r.evidence, options.out_dir)))
+                for r in results
+                if options.wants(r.id)
+            )
+
+        try:
+            deliver(results)
+            if options.wants(train_checks.TRAIN_SIGTERM):
+                row.start("sigterm-probe")
+                probe = self._sigterm_probe(runner, job, folder)
+                row.end_with([probe])
+                deliver([probe])
+            self._inference(profile, outcome, emulations[0], folder, record, row, deliver)
+        finally:
+            # Also when interrupted: the record keeps the phases that finished.
+            self._runs.append(RunRecord(**record))
 
     def _inference(
         self,
@@ -263,24 +277,26 @@ class ConformanceRun:
         folder: Path,
         record: dict[str, Any],
         row: PhaseReporter,
-    ) -> list[CheckResult]:
-        """Serving and batch transform of the model this run trained."""
+        deliver: Callable[[Iterable[CheckResult]], None],
+    ) -> None:
+        """Serving and batch transform of the model this run trained; each phase's results go
+        to `deliver` as soon as it ends, its record into `record`."""
         options = self._options
         inference = self._request.data.get("InferenceSpecification")
         if not isinstance(inference, dict):
-            return []
+            return
         wanted = [c for c in SERVING_CHECKS if options.wants(c)]
         if profile.transform is not None:
             wanted += [c for c in TRANSFORM_CHECKS if options.wants(c)]
         if not wanted:
-            return []
+            return
 
-        def skip_all(reason: str) -> list[CheckResult]:
+        def skip_all(reason: str) -> None:
             if any(c in wanted for c in SERVING_CHECKS):
                 row.skip("serving", reason)
             if any(c in wanted for c in TRANSFORM_CHECKS):
                 row.skip("transform", reason)
-            return [CheckResult(c, CheckStatus.SKIP, reason) for c in wanted]
+            deliver(CheckResult(c, CheckStatus.SKIP, reason) for c in wanted)
 
         containers = inference.get("Containers") or []
         pinned = [
@@ -290,16 +306,18 @@ class ConformanceRun:
         images = tuple(p for p in pinned if p is not None)
         model = outcome.model
         if not containers or len(images) < len(containers):
-            return skip_all("the inference image could not be resolved (see IMAGE-DIGEST)")
+            skip_all("the inference image could not be resolved (see IMAGE-DIGEST)")
+            return
         if outcome.status == "Failed" or model is None or model.files == 0:
-            return skip_all("training left no model to serve")
+            skip_all("training left no model to serve")
+            return
         endpoints = EndpointRunner(
             self._engine.containers,
             options.run_id,
             keep=options.keep,
             sigterm_grace=options.serve_sigterm_grace_seconds,
         )
-        results: list[CheckResult] = []
+        done: set[str] = set()
         name = job_name(options.run_id, profile.name, emulation.instance_type.name)
         try:
             if any(c in wanted for c in SERVING_CHECKS):
@@ -313,9 +331,10 @@ class ConformanceRun:
                     inference,
                     f"harness-{name}-serve",
                 )
-                results += served.checks
-                record["serving"] = served.record
+                record["serving"] = phase_dict(served.record, served.log_path, options.out_dir)
                 row.end_with(c for c in served.checks if options.wants(c.id))
+                deliver(served.checks)
+                done.update(c.id for c in served.checks)
             if profile.transform is not None and any(c in wanted for c in TRANSFORM_CHECKS):
                 row.start("transform", "batch transform")
                 transformed = TransformRun(endpoints, progress=row.note).run(
@@ -326,17 +345,18 @@ class ConformanceRun:
                     profile.transform,
                     f"harness-{name}-transform",
                 )
-                results += transformed.checks
-                record["transform"] = transformed.record
+                record["transform"] = phase_dict(
+                    transformed.record, transformed.log_path, options.out_dir
+                )
                 row.end_with(c for c in transformed.checks if options.wants(c.id))
+                deliver(transformed.checks)
+                done.update(c.id for c in transformed.checks)
         except EngineError as exc:
             row.end("error", exc.one_line())
             self._errors.append(exc.one_line())
-            done = {r.id for r in results}
-            results += [
+            deliver(
                 CheckResult(c, CheckStatus.ERROR, exc.one_line()) for c in wanted if c not in done
-            ]
-        return results
+            )
 
     def _sigterm_probe(self, runner: TrainingRunner, job: TrainingJob, folder: Path) -> CheckResult:
         training = job.profile.training

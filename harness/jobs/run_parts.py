@@ -1,5 +1,8 @@
 """Pure helpers of `harness run` (harness/jobs/run.py): job names, the metric definitions of a
-request, and the report.json records of emulations and training outcomes."""
+request, and the report.json records of emulations, training, serving and transform outcomes.
+
+Every path report.json records is relative to `--out` (DESIGN §2): `relative_path` for the
+records, `relative_paths` for what a check's evidence names."""
 
 from __future__ import annotations
 
@@ -48,12 +51,45 @@ def emulation_dict(emulations: tuple[Emulation, ...]) -> dict[str, Any]:
     return {"hosts": [e.to_dict() for e in emulations]}
 
 
+def relative_path(path: Path, root: Path) -> str:
+    """`path` relative to `root` (the run's `--out`); a path outside it stays as it is."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def relative_paths(value: Any, root: Path) -> Any:
+    """`value` (a check's evidence) with every string that is an absolute path under `root`
+    made relative to it, in nested dicts and lists too; everything else unchanged."""
+    if isinstance(value, str):
+        if value.startswith("/") and Path(value).is_relative_to(root):
+            return relative_path(Path(value), root)
+        return value
+    if isinstance(value, dict):
+        return {key: relative_paths(item, root) for key, item in value.items()}
+    if isinstance(value, list):
+        return [relative_paths(item, root) for item in value]
+    if type(value) is tuple:
+        return tuple(relative_paths(item, root) for item in value)
+    return value
+
+
+def phase_dict(record: dict[str, Any], log_path: Path | None, root: Path) -> dict[str, Any]:
+    """The report.json record of a serving or transform phase: its runner's `record` and the
+    container log (`log`, relative to `root`) when one was written."""
+    data = dict(record)
+    if log_path is not None:
+        data["log"] = relative_path(log_path, root)
+    return data
+
+
 def training_dict(outcome: TrainingOutcome, root: Path) -> dict[str, Any]:
     def artifact(info: Any) -> dict[str, Any] | None:
         if info is None:
             return None
         data = dict(info.to_dict())
-        data["path"] = str(Path(data["path"]).relative_to(root)) if "path" in data else None
+        data["path"] = relative_path(Path(data["path"]), root) if "path" in data else None
         return data
 
     gpu = {h.host: h.usage.gpu for h in outcome.hosts if h.usage and h.usage.gpu}

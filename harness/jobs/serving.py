@@ -45,6 +45,10 @@ LINE_TYPES = ("text/csv", "text/plain", "application/jsonlines", "application/x-
 class ServingOutcome:
     checks: tuple[CheckResult, ...]
     record: dict[str, Any]
+    """The `serving` record of report.json, but for `log` (the caller makes it relative to
+    `--out`: jobs/run_parts.py `phase_dict`)."""
+    log_path: Path | None = None
+    """The endpoint's container log (absolute)."""
 
 
 def serving_requests(profile: ProfilePlan) -> list[RequestSpec]:
@@ -163,9 +167,8 @@ class ServingRun:
             "invocations": [vars(i) for i in invocations],
             "load": load_report.to_dict() if load_report else None,
             "sigterm_exit_s": exited_after,
-            "log": str(endpoint.log_path),
         }
-        return ServingOutcome(checks, record)
+        return ServingOutcome(checks, record, endpoint.log_path)
 
     def _invoke(
         self, client: EndpointClient | PipelineClient, specs: Sequence[RequestSpec]

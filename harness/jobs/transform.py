@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,10 @@ STARTUP_TIMEOUT_SECONDS = 240.0
 class TransformOutcome:
     checks: tuple[CheckResult, ...]
     record: dict[str, Any]
+    """The `transform` record of report.json, but for `log` (the caller makes it relative to
+    `--out`: jobs/run_parts.py `phase_dict`)."""
+    log_path: Path | None = None
+    """The transform container's log (absolute), when a container ran."""
 
 
 def _exec_params(
@@ -149,12 +153,14 @@ class TransformRun:
                             CheckResult(TRANSFORM_EXEC_PARAMS, CheckStatus.SKIP, reason),
                         ),
                         {"healthy": False},
+                        endpoint.log_path,
                     )
                 exec_check, params = _exec_params(client)
                 settings = resolve_settings(plan, params)
                 # The environment took the plan's values; the container learns the resolved
                 # ones only through the requests, as on SageMaker.
-                return transform_objects(client, settings, plan, out, exec_check)
+                outcome = transform_objects(client, settings, plan, out, exec_check)
+                return replace(outcome, log_path=endpoint.log_path)
             finally:
                 client.close()
                 self._endpoints.stop(endpoint)

@@ -42,6 +42,14 @@ def test_reference_serves_and_transforms(docker_client, published, tmp_path, cap
     assert transform["settings"]["max_payload_mb"] == [6, "plan"]
     outputs = out / "smoke" / "ml.m5.large" / "transform"
     assert sorted(p.name for p in outputs.iterdir()) == ["batch-000.csv.out", "batch-001.csv.out"]
+    # Both containers' logs are recorded relative to --out (DESIGN §2), and report.html shows them.
+    assert smoke["serving"]["log"] == "smoke/ml.m5.large/serve.log"
+    assert transform["log"] == "smoke/ml.m5.large/transform.log"
+    assert (out / transform["log"]).stat().st_size > 0
+    assert (out / smoke["serving"]["log"]).stat().st_size > 0
+    html = (out / "report.html").read_text()
+    assert "<b>serving log</b>" in html
+    assert "<b>transform log</b>" in html
     assert_nothing_left(docker_client, report, out)
 
 

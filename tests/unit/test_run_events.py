@@ -3,6 +3,10 @@ from its checks, and what a PhaseReporter emits."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
 import pytest
 
 from harness.checks.results import CheckResult, CheckStatus
@@ -122,3 +126,146 @@ def test_a_second_start_on_a_row_closes_the_first():
         ("training", "error"),
         ("serving", "started"),
     ]
+
+
+# --- a whole ConformanceRun without Docker: every runner faked ---------------------------------
+
+REFERENCE_PLAN = Path(__file__).resolve().parents[2] / "fixtures/algorithms/reference/harness.yaml"
+SERVE_IDS = ["SERVE-PING", "SERVE-INVOKE", "SERVE-LATENCY", "SERVE-SIGTERM"]
+TRANSFORM_IDS = ["TRANSFORM-OUTPUT", "TRANSFORM-EXEC-PARAMS"]
+
+
+class _Trainer:
+    """Every training job completes at once with a one-file model (the SIGTERM probe too)."""
+
+    def __init__(self, _containers: Any, *, progress: Any = None):
+        pass
+
+    def run(self, job: Any, listeners: Any = ()) -> Any:
+        from harness.jobs.training import TrainingOutcome
+        from harness.sagemaker.artifacts import ArtifactInfo
+
+        probe = job.interrupt_after_seconds is not None
+        model = ArtifactInfo(job.out_dir / "model.tar.gz", 10, "0" * 64, 1)
+        return TrainingOutcome(
+            job,
+            "Interrupted" if probe else "Completed",
+            (),
+            1.0,
+            sigterm_sent_after_s=0.5 if probe else None,
+            exited_after_sigterm_s=0.1 if probe else None,
+            model=model,
+        )
+
+
+class _Serving:
+    def __init__(self, _endpoints: Any, *, progress: Any = None):
+        pass
+
+    def run(self, _images: Any, _model: Any, work: Path, *_args: Any) -> Any:
+        checks = tuple(CheckResult(c, P, "fine") for c in SERVE_IDS)
+        return SimpleNamespace(
+            checks=checks, record={"healthy_after_s": 0.1}, log_path=work.parent / "serve.log"
+        )
+
+
+class _Transform:
+    interrupt = False
+
+    def __init__(self, _endpoints: Any, *, progress: Any = None):
+        pass
+
+    def run(self, _images: Any, _model: Any, folder: Path, *_args: Any) -> Any:
+        if self.interrupt:
+            raise KeyboardInterrupt  # Ctrl-C while the batch transform runs
+        checks = tuple(CheckResult(c, P, "fine") for c in TRANSFORM_IDS)
+        return SimpleNamespace(
+            checks=checks, record={"records": 100}, log_path=folder / "transform.log"
+        )
+
+
+def _conformance_run(
+    monkeypatch: pytest.MonkeyPatch, out: Path, events: list[RunEvent], *, interrupt: bool
+) -> Any:
+    from harness.documents import load_document
+    from harness.hardware.host import HostInventory
+    from harness.jobs import run as run_module
+    from harness.plan import load_plan
+
+    host = HostInventory(
+        logical_cpus=16,
+        usable_cpu_ids=tuple(range(16)),
+        memory_mib=64 * 1024,
+        gpus=(),
+        gpu_note=None,
+        cgroup_version=2,
+        docker_runtimes=("runc",),
+        docker_default_runtime="runc",
+        docker_version="27.0",
+        nvidia_runtime=False,
+    )
+    images = SimpleNamespace(
+        checks=(), outcomes=(), pinned=lambda role: "reg/reference@sha256:" + "a" * 64
+    )
+    monkeypatch.setattr(run_module, "take_inventory", lambda _info: host)
+    monkeypatch.setattr(
+        run_module, "ImageInspector", lambda *a, **k: SimpleNamespace(inspect=lambda _: images)
+    )
+    monkeypatch.setattr(run_module, "TrainingRunner", _Trainer)
+    monkeypatch.setattr(run_module, "ServingRun", _Serving)
+    monkeypatch.setattr(
+        run_module, "TransformRun", type("T", (_Transform,), {"interrupt": interrupt})
+    )
+    swept: list[str] = []
+    engine: Any = SimpleNamespace(info=dict, containers=SimpleNamespace(sweep=swept.append))
+    unused: Any = None  # the registry and its credentials: images are faked
+    plan = load_plan(REFERENCE_PLAN)
+    options = run_module.RunOptions(
+        out_dir=out, instance_types=("ml.m5.large",), only=frozenset({"TRAIN-", "SERVE-", "TRANS"})
+    )
+    run = run_module.ConformanceRun(
+        plan, load_document(plan.algorithm), [], engine, unused, unused, options, events.append
+    )
+    report = run.execute()
+    assert swept == [options.run_id]
+    return report
+
+
+def test_an_interrupt_keeps_the_checks_and_records_of_the_phases_that_finished(
+    monkeypatch, tmp_path
+):
+    events: list[RunEvent] = []
+    report = _conformance_run(monkeypatch, tmp_path / "report", events, interrupt=True)
+    assert report.interrupted
+    smoke = [c.id for c in report.checks if c.profile == "smoke"]
+    assert smoke[-5:] == ["TRAIN-SIGTERM", *SERVE_IDS], smoke  # serving had finished
+    assert not [c for c in report.checks if c.id.startswith("TRANSFORM-")]
+    assert {(c.profile, c.instance_type) for c in report.checks} == {("smoke", "ml.m5.large")}
+    (run,) = report.runs  # the interrupted row keeps what it had: training and serving
+    assert run.training is not None
+    assert run.serving == {"healthy_after_s": 0.1, "log": "smoke/ml.m5.large/serve.log"}
+    assert run.transform is None
+    ends = [(e.phase, e.state, e.message) for e in events if e.ended and e.profile]
+    assert ends[-2:] == [("serving", "passed", ""), ("transform", "error", "interrupted")]
+
+
+def test_checks_keep_their_order_and_logs_are_relative_to_out(monkeypatch, tmp_path):
+    events: list[RunEvent] = []
+    report = _conformance_run(monkeypatch, tmp_path / "report", events, interrupt=False)
+    assert not report.interrupted
+    rows = list(dict.fromkeys((c.profile, c.instance_type) for c in report.checks))
+    assert rows == [
+        ("smoke", "ml.m5.large"),
+        ("pipe", "ml.m5.large"),
+        ("distributed", "ml.m5.large"),
+    ]
+    smoke = [c.id for c in report.checks if c.profile == "smoke"]
+    assert smoke[0] == "TRAIN-COMPLETES"
+    assert smoke[-7:] == ["TRAIN-SIGTERM", *SERVE_IDS, *TRANSFORM_IDS], smoke
+    run = report.runs[0]
+    assert run.serving["log"] == "smoke/ml.m5.large/serve.log"
+    assert run.transform == {"records": 100, "log": "smoke/ml.m5.large/transform.log"}
+    model = next(c for c in report.checks if c.id == "TRAIN-MODEL" and c.profile == "smoke")
+    assert model.evidence["path"] == "smoke/ml.m5.large/model.tar.gz"
+    assert run.training is not None
+    assert run.training["model_artifact"]["path"] == "smoke/ml.m5.large/model.tar.gz"

@@ -255,3 +255,34 @@ def test_html_report_is_self_contained_and_shows_the_run():
     assert "reg/a:1" in html
     assert "serving p99 9.5 ms, 812.0 req/s" in html
     assert line_chart("one point", [(0.0, 1.0)]) == ""
+
+
+def test_paths_in_records_and_evidence_are_relative_to_out(tmp_path):
+    from harness.jobs.run_parts import phase_dict, relative_path, relative_paths
+
+    out = tmp_path / "report"
+    log = out / "smoke" / "ml.m5.large" / "transform.log"
+    assert relative_path(log, out) == "smoke/ml.m5.large/transform.log"
+    assert relative_path(Path("/elsewhere/x.log"), out) == "/elsewhere/x.log"
+    record = {"records": 100, "outputs": ["batch-000.csv.out"]}
+    assert phase_dict(record, log, out) == {
+        "records": 100,
+        "outputs": ["batch-000.csv.out"],
+        "log": "smoke/ml.m5.large/transform.log",
+    }
+    assert "log" not in record  # the runner's record (a check's evidence too) is left alone
+    assert phase_dict(record, None, out) == record
+    evidence = {
+        "path": str(out / "smoke/ml.m5.large/model.tar.gz"),
+        "found": "/opt/program/train",
+        "message": "/ping answered 200",
+        "nested": [{"log": str(log)}, (str(out / "a"), 3)],
+        "bytes": 10,
+    }
+    assert relative_paths(evidence, out) == {
+        "path": "smoke/ml.m5.large/model.tar.gz",
+        "found": "/opt/program/train",
+        "message": "/ping answered 200",
+        "nested": [{"log": "smoke/ml.m5.large/transform.log"}, ("a", 3)],
+        "bytes": 10,
+    }
