@@ -78,11 +78,17 @@ def path_problem(path: str) -> str | None:
 
 
 def files_named_by(report: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
-    """The run-folder files report.json names (models, outputs, host logs), with the sha256 it
-    records where it records one: the writer lists the missing ones as left out, the verifier
-    checks the bundled ones are those."""
+    """The run-folder files report.json names (models, outputs, host, serving and transform
+    logs), with the sha256 it records where it records one: the writer lists the missing ones
+    as left out, the verifier checks the bundled ones are those."""
     for run in report.get("runs") or []:
-        training = run.get("training") if isinstance(run, dict) else None
+        if not isinstance(run, dict):
+            continue
+        for phase in ("serving", "transform"):
+            record = run.get(phase)
+            if isinstance(record, dict) and _relative(record.get("log")):
+                yield record["log"], None
+        training = run.get("training")
         if not isinstance(training, dict):
             continue
         for key in ("model_artifact", "output_artifact"):

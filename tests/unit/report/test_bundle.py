@@ -511,3 +511,27 @@ def test_cli_unreadable_or_missing_subcommand_exits_4(tmp_path, capsys):
     code, _, err = cli(["report"], capsys)
     assert code == ExitCode.USAGE_ERROR
     assert "SUBCOMMAND" in err
+
+
+def test_the_files_a_report_names_include_serving_and_transform_logs() -> None:
+    from harness.report.bundle_format import files_named_by
+
+    report = {
+        "runs": [
+            {
+                "training": {
+                    "model_artifact": {"path": "a/model.tar.gz", "sha256": "00"},
+                    "hosts": [{"log": "a/logs/algo-1.log"}],
+                },
+                "serving": {"log": "a/serve.log"},
+                "transform": {"log": "a/transform.log"},
+            },
+            {"training": None, "serving": {"log": "/abs/serve.log"}},  # not a run-folder path
+        ]
+    }
+    assert sorted(files_named_by(report)) == [
+        ("a/logs/algo-1.log", None),
+        ("a/model.tar.gz", "00"),
+        ("a/serve.log", None),
+        ("a/transform.log", None),
+    ]

@@ -57,7 +57,7 @@ def test_an_absolute_path_under_out_is_read_and_missing_files_are_left_out(tmp_p
     serve = tmp_path / "run/serve.log"
     serve.parent.mkdir()
     serve.write_text("ready\n")
-    run = _with_logs(["run/logs/algo-1.log"], str(serve))  # real runs record serve.log absolute
+    run = _with_logs(["run/logs/algo-1.log"], str(serve))  # older reports recorded it absolute
     assert read_log_excerpts(_report(run), tmp_path) == {str(serve): "ready"}
 
 
