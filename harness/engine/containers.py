@@ -20,6 +20,7 @@ import docker.errors
 import docker.types
 import requests
 
+from harness.engine.boundary import LOST_CONNECTION, daemon_call
 from harness.engine.labels import PREFIX, RUN_ID
 from harness.engine.messages import short_message as _short
 from harness.errors import DockerUnavailable, EngineError
@@ -126,6 +127,7 @@ class Containers:
 
     # -- networks ----------------------------------------------------------------------------
 
+    @daemon_call("create a network")
     def create_internal_network(self, name: str, labels: dict[str, str]) -> None:
         """A bridge network without a gateway to the outside: peers reach each other by name,
         nothing else is reachable, and the host can still reach the containers' addresses."""
@@ -136,6 +138,7 @@ class Containers:
         except docker.errors.APIError as exc:
             raise DockerUnavailable(f"cannot create network {name}: {_short(exc)}") from None
 
+    @daemon_call("remove a network")
     def remove_network(self, name: str) -> None:
         try:
             self._client.networks.get(name).remove()
@@ -146,6 +149,7 @@ class Containers:
 
     # -- containers --------------------------------------------------------------------------
 
+    @daemon_call("create a container")
     def create(self, spec: ContainerSpec) -> str:
         kwargs = spec.to_create_kwargs()
         try:
@@ -161,12 +165,14 @@ class Containers:
             raise _translate(exc, spec) from None
         return str(container.id)
 
+    @daemon_call("start a container")
     def start(self, container_id: str) -> None:
         try:
             self._client.api.start(container_id)
         except docker.errors.APIError as exc:
             raise _translate(exc, None) from None
 
+    @daemon_call("inspect a container")
     def state(self, container_id: str) -> ContainerState:
         try:
             attrs = self._client.api.inspect_container(container_id)
@@ -191,7 +197,13 @@ class Containers:
         )
 
     def wait(self, container_id: str, timeout: float) -> int | None:
-        """The exit code, or None when the container still runs after `timeout` seconds."""
+        """The exit code, or None when the container still runs after `timeout` seconds, or
+        when the daemon stopped answering.
+
+        Not a daemon_call, on purpose: docker-py reports a timed-out wait as a ConnectionError
+        too, so the two cannot be told apart here; and callers wait in threads of their own,
+        where an exception would only end the thread. The caller's next call (signal, state,
+        remove) runs in its main thread and raises DockerLost there."""
         try:
             # The daemon answers the moment the container exits; the timeout only bounds it.
             result = self._client.api.wait(container_id, timeout=max(1, math.ceil(timeout)))
@@ -199,8 +211,11 @@ class Containers:
             return None
         except docker.errors.APIError as exc:
             raise DockerUnavailable(f"cannot wait for container: {_short(exc)}") from None
+        except LOST_CONNECTION:
+            return None
         return int(result.get("StatusCode", -1))
 
+    @daemon_call("signal a container")
     def signal(self, container_id: str, signal_name: str) -> None:
         try:
             self._client.api.kill(container_id, signal=signal_name)
@@ -209,6 +224,7 @@ class Containers:
             if "is not running" not in str(exc):
                 raise DockerUnavailable(f"cannot send {signal_name}: {_short(exc)}") from None
 
+    @daemon_call("remove a container")
     def remove(self, container_id: str) -> None:
         try:
             self._client.api.remove_container(container_id, force=True, v=True)
@@ -231,8 +247,8 @@ class Containers:
                     stream=True,
                     follow=True,
                 )
-            except docker.errors.APIError:
-                return
+            except LOST_CONNECTION:  # APIError included (a DockerException)
+                return  # a thread has nobody to raise to: the caller's next call says why
             try:
                 for chunk in stream:
                     sink(stream_name, chunk)
@@ -253,6 +269,7 @@ class Containers:
 
     # -- sweeping ----------------------------------------------------------------------------
 
+    @daemon_call("sweep the run's containers and networks")
     def sweep(self, run_id: str | None = None) -> tuple[int, int]:
         """Remove every container and network labelled by the harness (or by one run).
         Returns (containers, networks) removed."""

@@ -1,7 +1,8 @@
 """The Docker Engine through the Docker SDK: the only module that imports `docker`.
 
 Everything returned is plain data (frozen dataclasses); docker's exceptions are translated into
-the harness's own here and nowhere else.
+the harness's own here and nowhere else: each method handles the daemon's answers it expects, and
+`daemon_call` (engine/boundary.py) turns a daemon that stopped answering into `DockerLost`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import docker.auth
 import docker.errors
 from docker.models.images import Image
 
+from harness.engine.boundary import LOST_CONNECTION, daemon_call, lost
 from harness.engine.containers import Containers
 from harness.engine.labels import labels
 from harness.engine.messages import short_message as _short
@@ -50,7 +52,7 @@ class DockerEngine:
         try:
             client = docker.from_env(timeout=int(timeout))
             client.ping()
-        except docker.errors.DockerException as exc:
+        except LOST_CONNECTION as exc:  # DockerException, or requests' from a TCP DOCKER_HOST
             if client is not None:
                 client.close()
             raise DockerUnavailable(
@@ -62,9 +64,11 @@ class DockerEngine:
     def close(self) -> None:
         self._client.close()
 
+    @daemon_call("read the daemon's version")
     def version(self) -> dict[str, Any]:
         return dict(self._client.version())
 
+    @daemon_call("read the daemon's info")
     def info(self) -> dict[str, Any]:
         """Docker's `GET /info`: runtimes, default runtime, cgroup version, ..."""
         try:
@@ -78,6 +82,7 @@ class DockerEngine:
 
     # -- images ------------------------------------------------------------------------------
 
+    @daemon_call("inspect a local image")
     def local_image(self, reference: str) -> LocalImage | None:
         try:
             image = self._client.images.get(reference)
@@ -87,6 +92,7 @@ class DockerEngine:
             raise DockerUnavailable(f"cannot inspect {reference}: {_short(exc)}") from None
         return _local_image(image)
 
+    @daemon_call("pull an image")
     def pull(self, name: str, digest: str, credentials: RegistryCredentials | None) -> LocalImage:
         """Pull `name@digest`; the engine verifies the content against the digest."""
         auth = None
@@ -112,6 +118,7 @@ class DockerEngine:
     @contextmanager
     def inert_container(self, image: str, run_id: str) -> Iterator[str]:
         """A created, never started container of `image`, to read files from; removed after."""
+        # Not daemon_call: that would also translate what the caller's `with` body raises.
         try:
             container = self._client.containers.create(
                 image, command=["true"], labels=labels(run_id, "inspect"), network_disabled=True
@@ -120,12 +127,17 @@ class DockerEngine:
             raise DockerUnavailable(
                 f"cannot create a container of {image}: {_short(exc)}"
             ) from None
+        except LOST_CONNECTION as exc:
+            raise lost(f"create a container of {image}", exc) from exc
         try:
             yield str(container.id)
         finally:
-            with suppress(docker.errors.APIError):  # else `harness clean` sweeps it by label
+            # Else `harness clean` sweeps it by label; a removal that fails must not hide
+            # what the body raised.
+            with suppress(*LOST_CONNECTION):  # APIError included (a DockerException)
                 container.remove(force=True)
 
+    @daemon_call("read a file in a container")
     def file_in_container(self, container_id: str, path: str) -> FileInImage | None:
         """Stat `path` in a container, following symbolic links; None when it does not exist."""
         current = path
@@ -151,12 +163,8 @@ class DockerEngine:
         # would download the whole file (a training binary can be gigabytes).
         api = self._client.api
         url = api._url("/containers/{0}/archive", container_id)  # type: ignore[attr-defined]
-        try:
-            response = api.head(url, params={"path": path}, timeout=api.timeout)
-        except docker.errors.DockerException as exc:
-            raise DockerUnavailable(f"cannot read {path} in a container: {_short(exc)}") from None
-        except OSError as exc:  # requests' connection errors are OSErrors
-            raise DockerUnavailable(f"cannot read {path} in a container: {exc}") from None
+        # A connection failure leaves through file_in_container's daemon_call.
+        response = api.head(url, params={"path": path}, timeout=api.timeout)
         if response.status_code == 404:
             return None
         if response.status_code >= 400:

@@ -9,7 +9,9 @@
 
 Each phase reports its start and end (and the runners' messages) as `RunEvent`s (jobs/events.py).
 Its checks join the run's as it ends, and its record (paths relative to `--out`) the row's, so a
-Ctrl-C keeps everything that finished before it.
+Ctrl-C keeps everything that finished before it. So does anything else that stops the run: a
+Docker daemon that goes away (DockerLost: nothing more can run, exit 3) or a bug in the harness
+(exit 5); `execute()` returns the report in every case and the CLI writes it.
 
 A check that cannot run here (a GPU type without GPUs) is `skip` with the reason; a broken host
 or harness is `error`; nothing that was not run is `pass`.
@@ -18,9 +20,8 @@ or harness is `error`; nothing that was not run is `pass`.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,30 +34,33 @@ from harness.checks.results import CheckResult, CheckStatus
 from harness.checks.serving import SERVING_CHECKS
 from harness.checks.static import static_checks
 from harness.documents import Document
+from harness.engine.boundary import DockerLost
 from harness.engine.docker_engine import DockerEngine
 from harness.errors import EngineError, HarnessError
 from harness.hardware.catalogue import lookup_instance_type
-from harness.hardware.emulation import Emulation, Fidelity, plan_emulation
+from harness.hardware.emulation import Emulation, plan_emulation
 from harness.hardware.host import HostInventory, take_inventory
-from harness.jobs.endpoint import SERVE_SIGTERM_GRACE_SECONDS, EndpointRunner
+from harness.jobs.endpoint import EndpointRunner
 from harness.jobs.events import EventSink, PhaseReporter
-from harness.jobs.images import ImageInspector, ImagesResult, PullPolicy, declared_images
+from harness.jobs.images import ImageInspector, ImagesResult, declared_images
 from harness.jobs.run_parts import (
-    emulation_dict,
+    RunOptions,
+    file_sha256,
+    internal_error,
     job_name,
     metric_extractor,
     phase_dict,
     relative_paths,
+    report_options,
+    row_record,
+    run_matrix,
+    sigterm_probe_job,
     training_dict,
+    training_skip_reason,
     worst_fidelity,
 )
 from harness.jobs.serving import ServingRun
-from harness.jobs.training import (
-    SIGTERM_GRACE_SECONDS,
-    TrainingJob,
-    TrainingOutcome,
-    TrainingRunner,
-)
+from harness.jobs.training import TrainingJob, TrainingOutcome, TrainingRunner
 from harness.jobs.transform import TRANSFORM_CHECKS, TransformRun
 from harness.plan import Plan, ProfilePlan
 from harness.registry.client import CredentialLookup, RegistryClient
@@ -64,25 +68,6 @@ from harness.report.model import RunRecord, RunReport
 from harness.sagemaker.metrics import metric_values
 
 __all__ = ["ConformanceRun", "RunOptions", "job_name", "run_matrix"]
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    out_dir: Path
-    instance_types: tuple[str, ...] = ()
-    """Overrides every profile's instance_types when given."""
-    only: frozenset[str] = frozenset()
-    skip: frozenset[str] = frozenset()
-    keep: bool = False
-    pull: PullPolicy = "missing"
-    sigterm_grace_seconds: float = SIGTERM_GRACE_SECONDS
-    serve_sigterm_grace_seconds: float = SERVE_SIGTERM_GRACE_SECONDS
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-
-    def wants(self, check_id: str) -> bool:
-        if self.only and not any(check_id.startswith(o) for o in self.only):
-            return False
-        return not any(check_id.startswith(s) for s in self.skip)
 
 
 class ConformanceRun:
@@ -113,14 +98,17 @@ class ConformanceRun:
         self._images: ImagesResult | None = None
         self._host: HostInventory | None = None
         self.failure: HarnessError | None = None
-        """What stopped the run early (Docker, a registry, a bad instance type): the report is
-        partial and the CLI exits with this error's code after writing it."""
+        """What stopped the run early (Docker, a registry, a bad instance type, a bug): the
+        report is partial and the CLI exits with this error's code after writing it."""
 
     def execute(self) -> RunReport:
-        """Run everything; on Ctrl-C the partial report comes back with `interrupted` set
-        (the caller writes it, then exits 2)."""
+        """Run everything and return the report, also a partial one: on Ctrl-C with
+        `interrupted` set (the caller exits 2), after an error with `failure` set."""
         started = time.monotonic()
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        # Read now: the report vouches for these bytes, whatever the files hold later.
+        plan_sha256 = file_sha256(self._plan.file)
+        request_sha256 = file_sha256(self._request.file)
         interrupted = False
         try:
             self._run_all()
@@ -128,13 +116,12 @@ class ConformanceRun:
             interrupted = True
             self._events.abort("interrupted")
         except HarnessError as exc:
-            self.failure = exc
-            self._errors.append(exc.one_line())
-            self._events.abort(exc.one_line())
+            self._fail(exc)
+        except Exception as exc:  # a bug: the report is still written, then exit 5
+            self._fail(internal_error(exc))
         finally:
             if not self._options.keep:
-                # Whatever an interrupted step left behind carries this run's label.
-                self._engine.containers.sweep(self._options.run_id)
+                interrupted = self._sweep() or interrupted
         return RunReport(
             harness_version=__version__,
             started_at=started_at,
@@ -148,7 +135,32 @@ class ConformanceRun:
             interrupted=interrupted,
             errors=tuple(self._errors),
             run_id=self._options.run_id,
+            options=report_options(self._plan, self._options),
+            plan_sha256=plan_sha256,
+            request_sha256=request_sha256,
         )
+
+    def _fail(self, exc: HarnessError) -> None:
+        self.failure = self.failure or exc
+        self._errors.append(exc.one_line())
+        self._events.abort(exc.one_line())
+
+    def _sweep(self) -> bool:
+        """Remove whatever a stopped step left behind (it carries this run's label). Never
+        raises, so that the report is still written; True when Ctrl-C interrupted it."""
+        hint = "`harness clean` removes what the run left"
+        try:
+            self._engine.containers.sweep(self._options.run_id)
+        except KeyboardInterrupt:
+            self._errors.append(f"cleanup interrupted ({hint})")
+            return True
+        except Exception as exc:
+            error = exc if isinstance(exc, HarnessError) else internal_error(exc)
+            self.failure = self.failure or error
+            self._errors.append(
+                HarnessError(f"cleanup: {error.message}", where=error.where, hint=hint).one_line()
+            )
+        return False
 
     def _run_all(self) -> None:
         options, events = self._options, self._events
@@ -183,25 +195,14 @@ class ConformanceRun:
             plan_emulation(kind, self._host, hosts=count, slot=slot) for slot in range(count)
         )
         fidelity = worst_fidelity(emulations)
-        record: dict[str, Any] = {
-            "profile": profile.name,
-            "instance_type": instance_type,
-            "emulation": fidelity.value,
-            "emulation_detail": emulation_dict(emulations),
-        }
+        record = row_record(profile.name, instance_type, emulations)
         row = self._events.row(profile.name, instance_type)
         wanted = [c for c in (*train_checks.TRAINING_CHECKS, *METRIC_CHECKS) if options.wants(c)]
 
         def tag(result: CheckResult) -> CheckResult:
             return replace(result, profile=profile.name, instance_type=instance_type)
 
-        skip_reason = None
-        if fidelity is Fidelity.UNAVAILABLE:
-            skip_reason = "cannot be emulated on this host: " + "; ".join(
-                r for e in emulations for r in e.reasons
-            )
-        elif image is None:
-            skip_reason = "the training image could not be resolved (see IMAGE-DIGEST)"
+        skip_reason = training_skip_reason(emulations, image)
         if skip_reason is not None:
             row.skip("training", skip_reason)
             if train_checks.TRAIN_SIGTERM in wanted:
@@ -229,6 +230,9 @@ class ConformanceRun:
         extractor, objectives = metric_extractor(self._request.data)
         try:
             outcome = runner.run(job, listeners=[extractor.feed_text])
+        except DockerLost:
+            self._runs.append(RunRecord(**record))  # its emulation is still worth reporting
+            raise
         except EngineError as exc:
             self._engine_error(exc, wanted, tag, record, row)
             return
@@ -261,7 +265,7 @@ class ConformanceRun:
             deliver(results)
             if options.wants(train_checks.TRAIN_SIGTERM):
                 row.start("sigterm-probe")
-                probe = self._sigterm_probe(runner, job, folder)
+                probe = self._sigterm_probe(runner, job)
                 row.end_with([probe])
                 deliver([probe])
             self._inference(profile, outcome, emulations[0], folder, record, row, deliver)
@@ -351,6 +355,8 @@ class ConformanceRun:
                 row.end_with(c for c in transformed.checks if options.wants(c.id))
                 deliver(transformed.checks)
                 done.update(c.id for c in transformed.checks)
+        except DockerLost:
+            raise  # the run stops: nothing else can run without the daemon
         except EngineError as exc:
             row.end("error", exc.one_line())
             self._errors.append(exc.one_line())
@@ -358,29 +364,11 @@ class ConformanceRun:
                 CheckResult(c, CheckStatus.ERROR, exc.one_line()) for c in wanted if c not in done
             )
 
-    def _sigterm_probe(self, runner: TrainingRunner, job: TrainingJob, folder: Path) -> CheckResult:
-        training = job.profile.training
-        probe = training.sigterm_probe
-        merged = {**training.hyperparameter_map, **dict(probe.hyperparameters)}
-        profile = replace(
-            job.profile, training=replace(training, hyperparameters=tuple(merged.items()))
-        )
-        probe_job = TrainingJob(
-            job.run_id,
-            job_name(self._options.run_id, job.profile.name, job.instance_type, "sigterm"),
-            job.image,
-            job.request,
-            profile,
-            job.instance_type,
-            job.emulations,
-            folder / "sigterm-probe",
-            job.max_runtime_seconds,
-            job.sigterm_grace_seconds,
-            probe.after_seconds,
-            job.keep,
-        )
+    def _sigterm_probe(self, runner: TrainingRunner, job: TrainingJob) -> CheckResult:
         try:
-            return train_checks.check_sigterm(runner.run(probe_job))
+            return train_checks.check_sigterm(runner.run(sigterm_probe_job(job)))
+        except DockerLost:
+            raise
         except EngineError as exc:
             return CheckResult(train_checks.TRAIN_SIGTERM, CheckStatus.ERROR, exc.one_line())
 
@@ -403,9 +391,3 @@ class ConformanceRun:
 
     def _host_dict(self) -> dict[str, Any]:
         return self._host.to_dict() if self._host is not None else {}
-
-
-def run_matrix(plan: Plan, options: RunOptions) -> list[tuple[ProfilePlan, str]]:
-    """Every profile x instance type a run goes through, in order."""
-    types = options.instance_types
-    return [(p, t) for p in plan.profiles for t in types or p.instance_types]

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from html import escape
 from typing import Any
 
 from harness.checks.results import CheckResult
 from harness.report.html_charts import line_chart, number, run_charts
 from harness.report.log_excerpts import run_logs
 from harness.report.model import CHECK_GROUPS, RunRecord, RunReport, check_matrix
+from harness.report.text import html_text as escape
 
 __all__ = ["line_chart", "render_html"]
 

@@ -4,10 +4,10 @@ on a laptop screen (the SVG scales to its grid cell)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
 from harness.report.model import RunRecord
+from harness.report.text import html_text as escape
 
 Series = Sequence[tuple[float, float]]
 

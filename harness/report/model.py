@@ -10,7 +10,8 @@ from typing import Any
 
 from harness.checks.results import CheckResult, CheckStatus
 
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
+"""1.1: `options`, `plan_sha256`, `request_sha256` (what the run was asked to do, on what)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,27 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class ReportOptions:
+    """What the run was asked to do, so that `harness spec` can tell what the report proves
+    (a run with `--skip TRAIN-SIGTERM` or another instance type proves less)."""
+
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    instance_types: tuple[str, ...] = ()
+    """The `--instance-type` overrides; () when the plan's types ran."""
+    profiles: tuple[str, ...] = ()
+    """The names of the plan's profiles the run was given (after `--profile`)."""
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {
+            "only": list(self.only),
+            "skip": list(self.skip),
+            "instance_types": list(self.instance_types),
+            "profiles": list(self.profiles),
+        }
+
+
+@dataclass(frozen=True)
 class RunReport:
     harness_version: str
     started_at: str
@@ -54,6 +76,11 @@ class RunReport:
     """Problems of the harness or the host that stopped part of the run."""
     run_id: str = ""
     """The label value on everything this run created (`harness clean --run-id`)."""
+    options: ReportOptions = ReportOptions()
+    plan_sha256: str | None = None
+    request_sha256: str | None = None
+    """sha256 (hex) of the plan and the request file as the run read them; None when the
+    file could not be read again (a report then cannot vouch for a later request)."""
 
     @property
     def summary(self) -> dict[str, int]:

@@ -155,8 +155,8 @@ def test_junit_has_one_testcase_per_check():
     assert [c.get("classname") for c in cases] == [
         "static",
         "images",
-        "smoke.ml.m5.large",
-        "smoke.ml.m5.large",
+        "smoke.ml_m5_large",
+        "smoke.ml_m5_large",
     ]
     assert cases[1].get("name") == "IMAGE-DIGEST (training image)"
     failure = cases[2].find("failure")
@@ -181,6 +181,27 @@ def test_report_json_matches_the_shipped_schema():
     data["verdict"] = "maybe"
     with pytest.raises(jsonschema.ValidationError, match="maybe"):
         jsonschema.validate(data, schema)
+
+
+def test_report_schema_requires_the_1_1_keys_from_1_1_on():
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads(
+        importlib.resources.files("harness").joinpath("schemas/report.schema.json").read_text()
+    )
+    data = json.loads(render_report_json(report(CHECKS)))
+    assert data["options"] == {"only": [], "skip": [], "instance_types": [], "profiles": []}
+    assert data["plan_sha256"] is None
+    assert data["request_sha256"] is None
+    for key in ("options", "plan_sha256", "request_sha256"):
+        without = {k: v for k, v in data.items() if k != key}
+        with pytest.raises(jsonschema.ValidationError, match=key):
+            jsonschema.validate(without, schema)
+        jsonschema.validate({**without, "schema_version": "1.0"}, schema)  # older reports
+    with pytest.raises(jsonschema.ValidationError, match="does not match"):
+        jsonschema.validate({**data, "plan_sha256": "sha256:abc"}, schema)
 
 
 def test_summary_markdown():
@@ -286,3 +307,41 @@ def test_paths_in_records_and_evidence_are_relative_to_out(tmp_path):
         "nested": [{"log": "smoke/ml.m5.large/transform.log"}, ("a", 3)],
         "bytes": 10,
     }
+
+
+def test_the_sigterm_probe_job_is_the_job_with_the_probe_settings(tmp_path):
+    from harness.jobs.run_parts import sigterm_probe_job
+    from harness.jobs.training import TrainingJob
+    from harness.plan import load_plan
+
+    plan = load_plan(
+        Path(__file__).resolve().parents[2] / "fixtures/algorithms/reference/harness.yaml"
+    )
+    profile = plan.profile("smoke")
+    job = TrainingJob(
+        "ab12cd34",
+        job_name("ab12cd34", "smoke", "ml.m5.large"),
+        "reg/a@sha256:" + "a" * 64,
+        {},
+        profile,
+        "ml.m5.large",
+        (),
+        tmp_path / "smoke/ml.m5.large",
+        600,
+        120.0,
+    )
+    probe = sigterm_probe_job(job)
+    assert probe.job_name == "ab12cd34-smoke-m5-large-sigterm"
+    assert probe.out_dir == job.out_dir / "sigterm-probe"
+    assert probe.interrupt_after_seconds == 2
+    hyperparameters = probe.profile.training.hyperparameter_map
+    assert hyperparameters == {
+        **profile.training.hyperparameter_map,
+        "sleep_per_epoch_seconds": "1",
+    }
+    assert (probe.image, probe.max_runtime_seconds, probe.sigterm_grace_seconds) == (
+        job.image,
+        600,
+        120.0,
+    )
+    assert job.interrupt_after_seconds is None  # the job itself is unchanged

@@ -7,7 +7,8 @@ their diff like code:
     HARNESS_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/report
 
 With the variable set, the golden tests rewrite their files and pass; without it, a difference
-fails with a unified diff of where the output and the golden file part.
+fails with a unified diff of where the output and the golden file part. On CI (CI=true) the
+variable is refused: a CI job that rewrote its goldens would pass whatever the renderers print.
 """
 
 from __future__ import annotations
@@ -26,10 +27,23 @@ from harness.report.html import render_html
 from harness.report.json_report import render_report_json
 from harness.report.junit import render_junit
 from harness.report.summary import render_summary
+from harness.report.text import plain_text
 from tests.unit.report.sample_report import SAMPLE_LOG_EXCERPTS, SAMPLE_REPORT
 
 GOLDEN = Path(__file__).parent / "golden"
-UPDATE = os.environ.get("HARNESS_UPDATE_GOLDEN") == "1"
+
+
+def updating_goldens() -> bool:
+    """Whether HARNESS_UPDATE_GOLDEN=1 asks to rewrite the goldens; fails the test on CI."""
+    if os.environ.get("HARNESS_UPDATE_GOLDEN") != "1":
+        return False
+    if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+        pytest.fail(
+            "HARNESS_UPDATE_GOLDEN=1 is refused on CI (CI=true): golden files are regenerated "
+            "on a workstation and their diff reviewed and committed, never rewritten by CI"
+        )
+    return True
+
 
 RENDERERS: dict[str, Callable[[], str]] = {
     "report.json": lambda: render_report_json(SAMPLE_REPORT),
@@ -48,7 +62,7 @@ def test_renderer_output_equals_its_golden_file(name: str) -> None:
     output = RENDERERS[name]()
     assert output == RENDERERS[name](), f"{name}: two renderings of one report differ"
     golden = GOLDEN / name
-    if UPDATE:
+    if updating_goldens():
         GOLDEN.mkdir(exist_ok=True)
         golden.write_bytes(output.encode("utf-8"))
         return
@@ -67,6 +81,18 @@ def test_renderer_output_equals_its_golden_file(name: str) -> None:
             f"{name} differs from its golden file; if the change is intended, run "
             f"HARNESS_UPDATE_GOLDEN=1 pytest tests/unit/report and review the diff:\n{shown}"
         )
+
+
+def test_goldens_are_never_rewritten_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_UPDATE_GOLDEN", "1")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="refused on CI"):
+        updating_goldens()
+    monkeypatch.setenv("CI", "false")
+    assert updating_goldens()
+    monkeypatch.delenv("HARNESS_UPDATE_GOLDEN")
+    monkeypatch.setenv("CI", "true")
+    assert not updating_goldens()
 
 
 def test_the_sample_covers_every_status_and_a_failing_verdict() -> None:
@@ -95,6 +121,14 @@ def test_golden_report_json_satisfies_the_shipped_schema() -> None:
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)]
     assert errors == []
     assert data["summary"] == SAMPLE_REPORT.summary
+    assert data["schema_version"] == "1.1"
+    assert data["options"] == {
+        "only": [],
+        "skip": [],
+        "instance_types": [],
+        "profiles": ["smoke", "distributed"],
+    }
+    assert data["plan_sha256"] == SAMPLE_REPORT.plan_sha256
     assert [c["id"] for c in data["checks"]] == [c.id for c in SAMPLE_REPORT.checks]
 
 
@@ -116,7 +150,7 @@ def test_golden_junit_has_one_testcase_per_check_with_failures_errors_and_skips(
         assert children == expected, check
         for child in case:
             if child.tag in ("failure", "error", "skipped"):
-                assert child.get("message") == check.message
+                assert child.get("message") == plain_text(check.message)
     summary = SAMPLE_REPORT.summary
     assert (
         len(suite.findall("testcase/failure")) == summary["fail"] == int(suite.get("failures", 0))
@@ -126,9 +160,25 @@ def test_golden_junit_has_one_testcase_per_check_with_failures_errors_and_skips(
     assert {c.get("classname") for c in cases} >= {
         "static",
         "images",
-        "smoke.ml.m5.large",
-        "distributed.ml.m5.4xlarge",
+        "smoke.ml_m5_large",
+        "distributed.ml_m5_4xlarge",
     }
+
+
+def test_golden_junit_and_summary_survive_what_containers_write() -> None:
+    """The sample's TRAIN-METRICS message quotes colored log lines and a progress bar."""
+    junit, summary = _golden_text("junit.xml"), _golden_text("summary.md")
+    for text in (junit, summary):
+        assert "\x1b" not in text
+        assert "\r" not in text
+    suite = ET.fromstring(junit)
+    metrics = suite.find("testcase[@classname='distributed.ml_m5_4xlarge'][@name='TRAIN-METRICS']")
+    assert metrics is not None
+    message = metrics.findtext("failure") or ""
+    assert "nearly: [eval] validation accuracy: 0.79 | [eval] 100%|###" in message
+    assert "3/3\n[eval] validation acc=0.80" in message
+    (line,) = [line for line in summary.splitlines() if line.startswith("- **TRAIN-METRICS**")]
+    assert line.endswith("0.79 \\| [eval] 100%\\|##########\\| 3/3 ⏎ [eval] validation acc=0.80")
 
 
 def test_golden_summary_names_what_failed() -> None:
