@@ -174,7 +174,28 @@ def _parse_yaml(text: str, file: Path) -> Document:
     duplicates: list[DuplicateKey] = []
     if node is not None:
         _index_yaml_node(node, (), positions, duplicates)
+    _require_string_keys(data, (), positions, file)
     return Document(file, data, text, "yaml", positions, tuple(duplicates))
+
+
+def _require_string_keys(
+    value: Any, path: JsonPath, positions: dict[JsonPath, Position], file: Path
+) -> None:
+    """YAML allows `1:`, `null:` or `?` as keys; a request and a plan are JSON objects, whose
+    keys are strings."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise DocumentSyntaxError(
+                    f"{format_json_path(path) or 'the top level'}: the key {key!r} is not a "
+                    "string (quote it)",
+                    file=file,
+                    position=positions.get(path),
+                )
+            _require_string_keys(item, (*path, key), positions, file)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _require_string_keys(item, (*path, index), positions, file)
 
 
 def _mark_position(node: yaml.Node) -> Position:

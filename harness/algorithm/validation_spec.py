@@ -35,10 +35,16 @@ class Upload:
     s3_uri: str
 
 
+REQUIRED_TRAINING_CHECKS = ("TRAIN-COMPLETES", "TRAIN-MODEL")
+REQUIRED_TRANSFORM_CHECKS = ("TRANSFORM-OUTPUT",)
+"""What SageMaker's validation runs: the training job, then the batch transform of its model.
+A report proves a profile only if these passed on the instance type the request names."""
+
+
 @dataclass(frozen=True)
 class ProfileEvidence:
-    """What a report says about one profile: the checks that did not pass, and the measured
-    training durations and model sizes of its runs."""
+    """What a report proves about one plan profile: the reasons it does not (empty when it
+    does), the measured training durations and artifact sizes, and the verified digests."""
 
     profile: str
     runs: int
@@ -46,10 +52,13 @@ class ProfileEvidence:
     """`CHECK-ID (status) at profile/instance type: message` for each failed or errored check,
     run-wide checks included."""
     longest_training_s: float | None
-    largest_model_bytes: int
+    largest_artifact_bytes: int
     digests: Mapping[str, str]
-    """Verified digest per image role: "training", "inference[0]", ..."""
+    """Verified digest per image role ("training", "inference[0]", ...) of the images the
+    request declares: only these may be pinned."""
     report_problems: tuple[str, ...] = ()
+    """Why the report does not prove the profile apart from failed checks: interrupted, other
+    images, a changed plan, a restricted run, required checks missing."""
 
     @property
     def passed(self) -> bool:
@@ -63,17 +72,33 @@ class SpecDraft:
 
 
 def profile_evidence(
-    report: Mapping[str, Any], profile: str, request: Mapping[str, Any]
+    report: Mapping[str, Any],
+    profile: ProfilePlan,
+    request: Mapping[str, Any],
+    plan_sha256: str | None = None,
 ) -> ProfileEvidence:
-    """Read `profile`'s outcome from a parsed report.json (DESIGN §2); a report made for other
-    images than `request` declares proves nothing about them."""
-    problems = _image_mismatches(report, request)
+    """Read `profile`'s outcome from a parsed report.json (DESIGN §2).
+
+    A report made for other images than `request` declares, for another version of the plan
+    (`plan_sha256`: the plan file's digest now), or by a run restricted with --only/--skip or
+    other instance types proves nothing about the request `harness spec` writes."""
+    problems, digests = _image_evidence(report, request)
     if report.get("interrupted"):
         problems.append("the run was interrupted")
-    problems += [f"harness error: {e}" for e in report.get("errors") or ()]
+    problems += [f"harness error: {e}" for e in _list(report.get("errors"))]
+    recorded_plan = report.get("plan_sha256")
+    if plan_sha256 and isinstance(recorded_plan, str) and recorded_plan != plan_sha256:
+        problems.append("the plan changed since the run: run it again")
+    options = report.get("options")
+    if isinstance(options, dict):
+        for option in ("only", "skip"):
+            if _list(options.get(option)):
+                values = ", ".join(map(str, _list(options[option])))
+                problems.append(f"the run was restricted with --{option} {values}")
+    checks = [c for c in _list(report.get("checks")) if isinstance(c, dict)]
     not_passed = []
-    for check in report.get("checks") or ():
-        if check.get("profile") not in (None, profile):
+    for check in checks:
+        if check.get("profile") not in (None, profile.name):
             continue
         if check.get("status") in ("fail", "error"):
             where = (
@@ -81,32 +106,74 @@ def profile_evidence(
                 if check.get("profile")
                 else ""
             )
-            not_passed.append(f"{check['id']} ({check['status']}){where}: {check.get('message')}")
-    runs = [r for r in report.get("runs") or () if r.get("profile") == profile]
+            not_passed.append(
+                f"{check.get('id')} ({check['status']}){where}: {check.get('message')}"
+            )
+    runs = [
+        r
+        for r in _list(report.get("runs"))
+        if isinstance(r, dict) and r.get("profile") == profile.name
+    ]
+    problems += _submitted_type_proven(profile, runs, checks)
+    trainings = [r["training"] for r in runs if isinstance(r.get("training"), dict)]
     durations = [
-        float(r["training"]["duration_s"])
-        for r in runs
-        if isinstance(r.get("training"), dict) and r["training"].get("duration_s") is not None
+        float(t["duration_s"]) for t in trainings if isinstance(t.get("duration_s"), int | float)
     ]
-    model_sizes = [
-        int((r["training"].get("model_artifact") or {}).get("bytes") or 0)
-        for r in runs
-        if isinstance(r.get("training"), dict)
-    ]
-    digests = {
-        str(image["role"]): str(image["resolved_digest"])
-        for image in report.get("images") or ()
-        if image.get("resolved_digest")
-    }
     return ProfileEvidence(
-        profile=profile,
+        profile=profile.name,
         runs=len(runs),
         not_passed=tuple(not_passed),
         longest_training_s=max(durations) if durations else None,
-        largest_model_bytes=max(model_sizes, default=0),
+        largest_artifact_bytes=max(
+            (
+                _artifact_bytes(t, "model_artifact") + _artifact_bytes(t, "output_artifact")
+                for t in trainings
+            ),
+            default=0,
+        ),
         digests=digests,
         report_problems=tuple(problems),
     )
+
+
+def _submitted_type_proven(
+    profile: ProfilePlan, runs: list[dict[str, Any]], checks: list[dict[str, Any]]
+) -> list[str]:
+    """The request names the profile's first instance type: it must have run, emulated, with
+    every check SageMaker's validation relies on passing there."""
+    instance_type = profile.instance_types[0]
+    run = next((r for r in runs if r.get("instance_type") == instance_type), None)
+    if run is None:
+        return [
+            f"the report has no run of profile {profile.name!r} on {instance_type}, the "
+            "instance type the request names"
+        ]
+    if run.get("emulation") == "unavailable":
+        return [f"{instance_type} could not be emulated on the host that ran it: nothing ran"]
+    required: tuple[str, ...] = REQUIRED_TRAINING_CHECKS
+    if profile.transform is not None:
+        required += REQUIRED_TRANSFORM_CHECKS
+    statuses = {
+        str(c.get("id")): c.get("status")
+        for c in checks
+        if c.get("profile") == profile.name and c.get("instance_type") == instance_type
+    }
+    return [
+        f"{check_id} did not pass on {profile.name}/{instance_type} "
+        f"({statuses.get(check_id) or 'not run'})"
+        for check_id in required
+        if statuses.get(check_id) != "pass"
+    ]
+
+
+def _artifact_bytes(training: Mapping[str, Any], key: str) -> int:
+    artifact = training.get(key)
+    size = artifact.get("bytes") if isinstance(artifact, dict) else None
+    return size if isinstance(size, int) else 0
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _declared_images(request: Mapping[str, Any]) -> dict[str, tuple[str, str | None]]:
@@ -123,22 +190,28 @@ def _declared_images(request: Mapping[str, Any]) -> dict[str, tuple[str, str | N
     return declared
 
 
-def _image_mismatches(report: Mapping[str, Any], request: Mapping[str, Any]) -> list[str]:
-    verified = {str(i.get("role")): i for i in report.get("images") or () if isinstance(i, dict)}
-    problems = []
+def _image_evidence(
+    report: Mapping[str, Any], request: Mapping[str, Any]
+) -> tuple[list[str], dict[str, str]]:
+    """Problems with the images the report verified, and the digests that may be pinned: those
+    of images the request declares by the same reference, with no other digest declared."""
+    verified = {str(i.get("role")): i for i in _list(report.get("images")) if isinstance(i, dict)}
+    problems: list[str] = []
+    digests: dict[str, str] = {}
     for role, (image, digest) in _declared_images(request).items():
         seen = verified.get(role)
-        if seen is None or not seen.get("resolved_digest"):
+        resolved = seen.get("resolved_digest") if seen else None
+        if seen is None or not isinstance(resolved, str) or not resolved:
             problems.append(f"the report has no verified digest for the {role} image {image}")
         elif seen.get("image") != image:
             problems.append(
                 f"the report tested {seen.get('image')} as the {role} image, not {image}"
             )
-        elif digest and digest.lower() != str(seen["resolved_digest"]).lower():
-            problems.append(
-                f"the {role} image declares {digest} but the run verified {seen['resolved_digest']}"
-            )
-    return problems
+        elif isinstance(digest, str) and digest and digest.lower() != resolved.lower():
+            problems.append(f"the {role} image declares {digest} but the run verified {resolved}")
+        else:
+            digests[role] = resolved
+    return problems, digests
 
 
 def max_runtime_seconds(longest_training_s: float | None, planned: int) -> int:
@@ -189,7 +262,7 @@ def build_spec(
         instance_type,
         channel_uri,
         f"{base}/training-output/",
-        volume_size_gb(data_bytes, evidence.largest_model_bytes),
+        volume_size_gb(data_bytes, evidence.largest_artifact_bytes),
     )
     training["StoppingCondition"] = {
         "MaxRuntimeInSeconds": max_runtime_seconds(
@@ -237,16 +310,3 @@ def _pin(request: dict[str, Any], digests: Mapping[str, str]) -> None:
         digest = digests.get(f"inference[{index}]")
         if isinstance(container, dict) and digest:
             container["ImageDigest"] = digest
-
-
-def local_bytes(paths: Iterable[Path]) -> int:
-    """Total size of the files at or under `paths` (symlinks are not followed)."""
-    total = 0
-    for path in paths:
-        if path.is_file():
-            total += path.stat().st_size
-        elif path.is_dir():
-            total += sum(
-                p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink()
-            )
-    return total

@@ -8,14 +8,20 @@ another endpoint (a test server, a VPC endpoint).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from harness.cli.common import write_atomically
+from harness.cli.common import TransferPrinter, load_input_document, write_atomically
 from harness.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from harness.algorithm.findings import Finding
 
 DEFAULT_WAIT_TIMEOUT_S = 6 * 3600  # SageMaker's validation runs a training and a transform job
 
@@ -79,14 +85,14 @@ def register(commands: Any) -> None:
     )
     submit.add_argument(
         "--timeout",
-        type=float,
+        type=_positive_seconds,
         default=DEFAULT_WAIT_TIMEOUT_S,
         metavar="SECONDS",
         help=f"how long --wait waits (default {DEFAULT_WAIT_TIMEOUT_S} s)",
     )
     submit.add_argument(
         "--poll-interval",
-        type=float,
+        type=_positive_seconds,
         default=5.0,
         metavar="SECONDS",
         help="first pause between DescribeAlgorithm calls; it doubles up to 60 s (default 5)",
@@ -94,7 +100,13 @@ def register(commands: Any) -> None:
     submit.add_argument(
         "--dry-run", action="store_true", help="print the exact request and send nothing"
     )
-    submit.add_argument("--profile", metavar="NAME", help="AWS profile of the credentials")
+    submit.add_argument(
+        "--aws-profile",
+        "--profile",
+        dest="aws_profile",
+        metavar="NAME",
+        help="AWS profile of the credentials (--profile is the same option)",
+    )
     submit.add_argument("--region", help="AWS region (default: the credential chain's)")
     submit.add_argument(
         "--endpoint-url", metavar="URL", help="SageMaker endpoint to use instead of AWS's"
@@ -102,19 +114,26 @@ def register(commands: Any) -> None:
     submit.set_defaults(handler=_cmd_submit)
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
 def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from harness.algorithm.s3_data import TransferEvent, parse_s3_uri, s3_client, upload_tree
+    from harness.algorithm.s3_data import parse_s3_uri, s3_client, upload_files
     from harness.algorithm.validate import validate_request
-    from harness.algorithm.validation_spec import build_spec, local_bytes, profile_evidence
-    from harness.documents import DocumentSyntaxError, load_document
-    from harness.plan import load_plan
+    from harness.algorithm.validation_spec import build_spec, profile_evidence
+    from harness.plan import ChannelPlan, load_plan
+    from harness.sagemaker.channels import list_channel
 
     parse_s3_uri(args.s3_prefix)
     plan = load_plan(args.plan)
-    try:
-        request = load_document(plan.algorithm)
-    except DocumentSyntaxError as exc:
-        raise UsageError(exc.message, where=exc.where, hint="`harness validate` shows it") from None
+    request = load_input_document(plan.algorithm)
     if not isinstance(request.data, dict):
         raise UsageError("the request is not an object", where=str(plan.algorithm))
     if args.profile is not None:
@@ -129,61 +148,72 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
             hint=f"choose one with --profile ({names})",
         )
     report = _read_report(args.report)
-    evidence = profile_evidence(report, profile.name, request.data)
+    plan_digest = hashlib.sha256(plan.file.read_bytes()).hexdigest()
+    evidence = profile_evidence(report, profile, request.data, plan_digest)
     if not evidence.passed:
         reasons = list(evidence.report_problems) + list(evidence.not_passed)
-        if evidence.runs == 0:
-            reasons.insert(0, f"the report has no run of profile {profile.name!r}")
         for reason in reasons:
             _note(f"  {reason}")
         if not args.force:
             _note(
                 f"{args.report} does not show profile {profile.name!r} passing: no request "
-                "written (fix the run and run it again, or --force)"
+                "written, nothing uploaded (fix the run and run it again, or --force)"
             )
             return ExitCode.CHECKS_FAILED
         _note(f"--force: writing the request although profile {profile.name!r} did not pass")
-    data_paths = [c.path for c in profile.training.channels]
-    draft = build_spec(
-        request.data,
-        plan,
-        profile,
-        evidence,
-        args.s3_prefix,
-        args.role,
-        local_bytes(data_paths),
-    )
-    findings = validate_request(draft.request)
-    if any(f.severity.value == "error" for f in findings):
-        from harness.algorithm.service_model import botocore_version
-        from harness.algorithm.validate import ValidationResult
-        from harness.report.validation import render_text
 
-        invalid = ValidationResult(args.out, None, tuple(findings), botocore_version())
-        sys.stderr.write(render_text(invalid))
+    # Everything that can be checked locally is, before the first byte goes to S3.
+    listings = {}
+    for local in [c.path for c in profile.training.channels] + (
+        [profile.transform.input] if profile.transform else []
+    ):
+        listing = list_channel(ChannelPlan(local.name, local))
+        for skipped in listing.skipped:
+            _note(f"not uploaded: {local}/{skipped.key}: {skipped.reason}")
+        if not listing.files:
+            raise UsageError(
+                "no files to upload here: SageMaker fails a job whose channel is empty",
+                where=str(local),
+                hint="put the fixture data there, or fix the plan's path",
+            )
+        listings[local] = listing.files
+    data_bytes = sum(f.size for c in profile.training.channels for f in listings[c.path])
+    draft = build_spec(request.data, plan, profile, evidence, args.s3_prefix, args.role, data_bytes)
+    findings = validate_request(draft.request)
+    if findings:
+        _render_findings(args.out, findings)
+    if any(f.severity.value == "error" for f in findings):
         _note("the generated request is invalid: nothing uploaded, nothing written")
         return ExitCode.CHECKS_FAILED
-
-    def progress(event: TransferEvent) -> None:
-        if event.action == "skip":
-            _note(f"unchanged {event.key}")
-        elif event.bytes_done == event.bytes_total:
-            _note(f"{event.action}ed {event.key} ({event.bytes_total} bytes)")
+    out_dir = args.out.parent.resolve()
+    if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
+        raise UsageError("cannot write the request here", where=str(args.out))
 
     client = s3_client(args.aws_profile, args.region, args.endpoint_url)
-    sent = kept = sent_bytes = 0
+    printer = TransferPrinter()
+    sent = kept = deleted = sent_bytes = 0
     for upload in draft.uploads:
-        result = upload_tree(client, upload.local, upload.s3_uri, progress)
+        files = [(f.key, f.path) for f in listings[upload.local]]
+        result = upload_files(client, files, upload.s3_uri, printer)
         sent += len(result.uploaded)
         kept += len(result.skipped)
+        deleted += len(result.deleted)
         sent_bytes += result.bytes_uploaded
     write_atomically(args.out, json.dumps(draft.request, indent=2, ensure_ascii=False) + "\n")
     out.write(
         f"wrote {args.out}: profile {profile.name}, {sent} object(s) uploaded ({sent_bytes} "
-        f"bytes), {kept} unchanged, under {args.s3_prefix}\n"
+        f"bytes), {kept} unchanged, {deleted} stale deleted, under {args.s3_prefix}\n"
         f"next: harness submit {args.out} --wait\n"
     )
     return ExitCode.OK
+
+
+def _render_findings(file: Path, findings: Sequence[Finding]) -> None:
+    from harness.algorithm.service_model import botocore_version
+    from harness.algorithm.validate import ValidationResult
+    from harness.report.validation import render_text
+
+    sys.stderr.write(render_text(ValidationResult(file, None, tuple(findings), botocore_version())))
 
 
 def _read_report(path: Path) -> dict[str, Any]:
@@ -202,7 +232,6 @@ def _read_report(path: Path) -> dict[str, Any]:
 
 def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.algorithm.findings import Severity
-    from harness.algorithm.service_model import botocore_version
     from harness.algorithm.submission import (
         StatusSnapshot,
         create_algorithm,
@@ -210,15 +239,10 @@ def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
         snapshot_changes,
         wait_for_validation,
     )
-    from harness.algorithm.validate import ValidationResult, validate_request_document
-    from harness.documents import DocumentSyntaxError, load_document
+    from harness.algorithm.validate import validate_request_document
     from harness.plan import is_plan
-    from harness.report.validation import render_text
 
-    try:
-        document = load_document(args.request)
-    except DocumentSyntaxError as exc:
-        raise UsageError(exc.message, where=exc.where, hint="`harness validate` shows it") from None
+    document = load_input_document(args.request)
     if is_plan(document.data):
         raise UsageError(
             "this is a plan, not a CreateAlgorithm request",
@@ -226,9 +250,9 @@ def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
             hint="`harness spec PLAN --s3-prefix ... --role ...` writes the request to submit",
         )
     findings = validate_request_document(document)
+    if findings:
+        _render_findings(args.request, findings)
     if any(f.severity is Severity.ERROR for f in findings):
-        result = ValidationResult(args.request, None, tuple(findings), botocore_version())
-        sys.stderr.write(render_text(result))
         _note(f"{args.request} is invalid: nothing sent")
         return ExitCode.CHECKS_FAILED
     request = document.data
@@ -241,7 +265,7 @@ def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
         out.write(json.dumps(request, indent=2, ensure_ascii=False) + "\n")
         _note(f"dry run: CreateAlgorithm for {request['AlgorithmName']} was not sent")
         return ExitCode.OK
-    client = sagemaker_client(args.profile, args.region, args.endpoint_url)
+    client = sagemaker_client(args.aws_profile, args.region, args.endpoint_url)
     arn = create_algorithm(client, request)
     out.write(f"created {arn}\n")
     if not args.wait:

@@ -8,9 +8,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from harness.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from harness.algorithm.s3_data import TransferEvent
+    from harness.documents import Document
 
 PROG = "harness"
 
@@ -42,3 +46,40 @@ def write_atomically(path: Path, text: str | bytes) -> None:
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise UsageError(f"cannot write: {exc.strerror}", where=str(path)) from None
+
+
+def load_input_document(file: Path) -> Document:
+    """A request or plan; a syntax error is a usage error (exit 4) pointing at the line."""
+    from harness.documents import DocumentSyntaxError, load_document
+
+    try:
+        return load_document(file)
+    except DocumentSyntaxError as exc:
+        raise UsageError(
+            exc.message, where=exc.where, hint="`harness validate` shows every problem"
+        ) from None
+
+
+class TransferPrinter:
+    """S3 transfer progress on stderr: a line per object sent, fetched, kept or deleted, and on a
+    terminal the percentage of large objects while they move."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self._quiet = quiet
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, event: TransferEvent) -> None:
+        if self._quiet:
+            return
+        if event.action == "skip":
+            self._line(f"unchanged {event.key}")
+        elif event.action == "delete":
+            self._line(f"deleted {event.key} (no longer in the local data)")
+        elif event.bytes_done >= event.bytes_total:
+            self._line(f"{event.action}ed {event.key} ({event.bytes_total} bytes)")
+        elif self._tty:
+            percent = 100 * event.bytes_done // max(event.bytes_total, 1)
+            print(f"\r{event.action}ing {event.key}: {percent}%", end="", file=sys.stderr)
+
+    def _line(self, text: str) -> None:
+        print(("\r\033[K" if self._tty else "") + text, file=sys.stderr, flush=True)

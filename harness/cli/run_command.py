@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from harness.cli.common import TransferPrinter, load_input_document
 from harness.cli.common import write_atomically as _write_atomically
 from harness.errors import ExitCode, UsageError
 
@@ -118,10 +119,12 @@ def register(commands: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.algorithm.request_plan import has_validation_specification
     from harness.algorithm.validate import check_plan_against_request, validate_request_document
     from harness.cli.progress_view import ProgressView
     from harness.engine.docker_engine import DockerEngine, docker_config_credentials
     from harness.jobs.run import ConformanceRun, RunOptions, run_matrix
+    from harness.plan import is_plan
     from harness.registry.client import RegistryClient, credential_chain
     from harness.registry.ecr import ecr_credentials
     from harness.report.html import render_html
@@ -131,10 +134,27 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.report.summary import render_summary
 
     out_dir = args.out.resolve()
-    plan, request = _plan_and_request(args, out_dir)
+    document = load_input_document(args.plan)
+    if is_plan(document.data):
+        plan, request = _plan_of(document, args)
+        engine = DockerEngine.connect()
+    elif has_validation_specification(document.data):
+        # Docker first: no point in downloading data that cannot be run.
+        engine = DockerEngine.connect()
+        try:
+            plan, request = _plan_from_s3_request(document, args, out_dir), document
+        except BaseException:
+            engine.close()
+            raise
+    else:
+        raise UsageError(
+            "neither a plan nor a request with a ValidationSpecification",
+            where=str(args.plan),
+            hint="write a plan (fixtures/algorithms/reference/harness.yaml shows one) or run "
+            "`harness spec` to add a ValidationSpecification",
+        )
     findings = validate_request_document(request)
     findings += [f.located(plan.file, None) for f in check_plan_against_request(plan, request.data)]
-    engine = DockerEngine.connect()
     credentials = credential_chain(docker_config_credentials, ecr_credentials)
     registry = RegistryClient(credentials, insecure_registries=frozenset(args.insecure_registry))
     options = RunOptions(
@@ -189,54 +209,32 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     return ExitCode.OK if report.verdict == "pass" else ExitCode.CHECKS_FAILED
 
 
-def _plan_and_request(args: argparse.Namespace, out_dir: Path) -> tuple[Plan, Document]:
-    """The plan to run and the request it names: PLAN is a plan file, or a request whose
-    ValidationSpecification data is fetched from S3 into OUT/s3-data/PROFILE/."""
-    from harness.algorithm.request_plan import has_validation_specification, plan_from_request
-    from harness.documents import DocumentSyntaxError, load_document
-    from harness.plan import is_plan, plan_from_document
+def _plan_of(document: Document, args: argparse.Namespace) -> tuple[Plan, Document]:
+    """A plan file, narrowed to --profile, and the request it names."""
+    from harness.plan import plan_from_document
 
-    def load(file: Path) -> Document:
-        try:
-            return load_document(file)
-        except DocumentSyntaxError as exc:
-            raise UsageError(
-                exc.message, where=exc.where, hint="`harness validate` shows every problem"
-            ) from None
+    plan = plan_from_document(document)
+    if args.profile:
+        plan = replace(plan, profiles=tuple(plan.profile(name) for name in args.profile))
+    return plan, load_input_document(plan.algorithm)
 
-    document = load(args.plan)
-    wanted = tuple(args.profile)
-    if is_plan(document.data):
-        plan = plan_from_document(document)
-        if wanted:
-            plan = replace(plan, profiles=tuple(plan.profile(name) for name in wanted))
-        return plan, load(plan.algorithm)
-    if not has_validation_specification(document.data):
-        raise UsageError(
-            "neither a plan nor a request with a ValidationSpecification",
-            where=str(args.plan),
-            hint="write a plan (DESIGN §2, fixtures/algorithms/reference/harness.yaml) or run "
-            "`harness spec` to add a ValidationSpecification",
-        )
-    from harness.algorithm.s3_data import TransferEvent, download_prefix, s3_client
+
+def _plan_from_s3_request(document: Document, args: argparse.Namespace, out_dir: Path) -> Plan:
+    """A request's ValidationProfiles as a plan, their S3 data fetched into OUT/s3-data/."""
+    from harness.algorithm.request_plan import plan_from_request
+    from harness.algorithm.s3_data import download_prefix, s3_client
 
     client = s3_client(args.aws_profile, args.region, args.endpoint_url)
-
-    def say(line: str) -> None:
-        if not args.quiet:
-            print(line, file=sys.stderr, flush=True)
-
-    def progress(event: TransferEvent) -> None:
-        if event.action == "skip":
-            say(f"already here: {event.key}")
-        elif event.bytes_done == event.bytes_total:
-            say(f"downloaded {event.key} ({event.bytes_total} bytes)")
+    printer = TransferPrinter(quiet=args.quiet)
 
     def fetch(uri: str, folder: Path) -> None:
-        say(f"fetching {uri} into {folder}")
-        download_prefix(client, uri, folder, progress)
+        if not args.quiet:
+            print(f"fetching {uri} into {folder}", file=sys.stderr, flush=True)
+        result = download_prefix(client, uri, folder, printer)
+        for path in result.removed if not args.quiet else ():
+            print(f"removed {path} (no longer under {uri})", file=sys.stderr, flush=True)
 
-    return plan_from_request(document, out_dir / "s3-data", fetch, wanted), document
+    return plan_from_request(document, out_dir / "s3-data", fetch, tuple(args.profile))
 
 
 def _run_summary(report: Any, out_dir: Path) -> str:

@@ -13,11 +13,12 @@ One top folder, so extracting never spills into the current one. The archive is 
 (sorted members, mtime from report.json's started_at, uid/gid 0, no user names, no gzip name or
 time) so bundling the same run twice gives the same bytes, and its sha256 can be published.
 
-Policy: reports are always included; logs (`*.log`, anything under a `logs/` folder) are
-evidence and are included whole up to `max_log_bytes`; any other file up to `max_file_bytes`.
-Hidden entries (`.work/` scratch of a `--keep` run, temporary files), symbolic links (never
-followed: a link could point anywhere on the host) and special files are left out. Everything
-left out is listed in bundle.json with the reason, so a reader knows what is missing and why.
+Policy: only this run's files (bundle_scan.py: the reports, the folders of the runs report.json
+records; not earlier runs' folders nor `s3-data/`); reports are always included; logs (`*.log`,
+anything under a `logs/` folder) are evidence and are included whole up to `max_log_bytes`; any
+other file up to `max_file_bytes`. Hidden entries, symbolic links (never followed) and special
+files are left out. Everything left out is listed in bundle.json with the reason, so a reader
+knows what is missing and why.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import json
 import os
 import stat
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,13 +41,21 @@ from harness.errors import UsageError
 from harness.report.bundle_format import (
     BUNDLE_FORMAT,
     BUNDLE_JSON,
-    BUNDLE_NAME,
     INPUTS,
     MANIFEST,
     TOP,
     files_named_by,
-    manifest_safe,
     render_manifest,
+)
+from harness.report.bundle_scan import (
+    LeftOut,
+    Member,
+    RunScope,
+    is_log,
+    open_below,
+    opened_dir,
+    run_scope,
+    scan,
 )
 from harness.report.bundle_verify import BundleVerification, verify_bundle
 
@@ -72,19 +80,6 @@ _FILE_MODE = 0o644
 
 
 @dataclass(frozen=True)
-class LeftOut:
-    """A file or folder under the run's folder that the bundle does not hold, and why."""
-
-    path: str
-    """Relative to the run's folder (`--out`), as it would have been named in the bundle."""
-    reason: str
-    bytes: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "reason": self.reason, "bytes": self.bytes}
-
-
-@dataclass(frozen=True)
 class BundleSummary:
     path: Path
     sha256: str
@@ -95,16 +90,6 @@ class BundleSummary:
     run_id: str
     verdict: str
     left_out: tuple[LeftOut, ...]
-
-
-@dataclass(frozen=True)
-class _Member:
-    """One file to archive: from the run's folder (`source` relative to it) or given bytes."""
-
-    name: str
-    """Relative to the bundle's top folder."""
-    source: tuple[str, ...] | None = None
-    data: bytes | None = None
 
 
 def write_bundle(
@@ -131,10 +116,12 @@ def write_bundle(
     if created_at is None and started is not None:
         duration = report.get("duration_s")
         seconds = duration if isinstance(duration, int | float) else 0
-        created_at = started + timedelta(seconds=round(seconds))
+        # An edited report.json may hold Infinity (Python's json reads it) or a huge number.
+        with contextlib.suppress(OverflowError, ValueError):
+            created_at = started + timedelta(seconds=round(seconds))
 
     inputs: dict[str, str] = {}
-    given: list[_Member] = [_Member("report.json", data=report_bytes)]
+    given: list[Member] = [Member("report.json", data=report_bytes)]
     for role, file in (("request", request_file), ("plan", plan_file)):
         if file is None:
             continue
@@ -142,11 +129,12 @@ def write_bundle(
         if name in {m.name for m in given}:
             name = f"{INPUTS}/{role}-{file.name}"  # a plan and a request of the same name
         inputs[role] = name
-        given.append(_Member(name, data=_read_given(file, f"the {role}")))
+        given.append(Member(name, data=_read_given(file, f"the {role}")))
 
     reserved = {m.name for m in given} | {BUNDLE_JSON, MANIFEST}
     skip = _relative_parts(destination, out_dir)
-    found, left_out = _scan(out_dir, reserved, skip)
+    scope = run_scope(report)
+    found, left_out = scan(out_dir, reserved, skip, scope)
     members = sorted(given + found, key=lambda m: m.name)
 
     temporary = destination.with_name(f".{destination.name}.harness-tmp")
@@ -157,14 +145,14 @@ def write_bundle(
             # No file name and a fixed time in the gzip header: both would change the bytes.
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=mtime, compresslevel=6) as gz,
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
-            _opened_dir(out_dir) as root_fd,
+            opened_dir(out_dir) as root_fd,
         ):
             for member in members:
                 if member.data is not None:
                     digests[member.name] = _add_bytes(tar, member.name, member.data, mtime)
                     continue
                 assert member.source is not None
-                limit = max_log_bytes if _is_log(member.source) else max_file_bytes
+                limit = max_log_bytes if is_log(member.source) else max_file_bytes
                 added = _add_file(tar, root_fd, member, mtime, limit)
                 if isinstance(added, LeftOut):
                     left_out.append(added)
@@ -176,7 +164,8 @@ def write_bundle(
                     left_out.append(LeftOut(name, "named by report.json, absent from the run"))
                     listed.add(name)
             left_out.sort(key=lambda item: item.path)
-            text = _bundle_json(report, inputs, created_at, left_out, max_file_bytes, max_log_bytes)
+            limits = (max_file_bytes, max_log_bytes)
+            text = _bundle_json(report, inputs, created_at, left_out, scope, limits)
             digests[BUNDLE_JSON] = _add_bytes(tar, BUNDLE_JSON, text, mtime)
             _add_bytes(tar, MANIFEST, render_manifest(digests).encode(), mtime)
         os.replace(temporary, destination)
@@ -203,9 +192,10 @@ def _bundle_json(
     inputs: dict[str, str],
     created_at: datetime | None,
     left_out: list[LeftOut],
-    max_file_bytes: int,
-    max_log_bytes: int,
+    scope: RunScope,
+    limits: tuple[int, int],
 ) -> bytes:
+    max_file_bytes, max_log_bytes = limits
     info = {
         "format": BUNDLE_FORMAT,
         "harness_version": __version__,
@@ -216,6 +206,12 @@ def _bundle_json(
         "report": "report.json",
         "inputs": {"request": inputs.get("request"), "plan": inputs.get("plan")},
         "limits": {"max_file_bytes": max_file_bytes, "max_log_bytes": max_log_bytes},
+        "run_folders": scope.folder_names(),
+        "notes": [
+            "Only this run is bundled: the reports, the run folders above and the files "
+            "report.json names. Anything else in the run's folder (earlier runs, s3-data/) is "
+            "listed under left_out as not part of this run."
+        ],
         "left_out": [item.to_dict() for item in left_out],
     }
     return (json.dumps(info, indent=2, ensure_ascii=False) + "\n").encode()
@@ -260,80 +256,6 @@ def _relative_parts(path: Path, root: Path) -> tuple[str, ...] | None:
         return None
 
 
-def _is_log(parts: tuple[str, ...]) -> bool:
-    return parts[-1].endswith(".log") or "logs" in parts[:-1]
-
-
-def _scan(
-    root: Path, reserved: set[str], skip: tuple[str, ...] | None
-) -> tuple[list[_Member], list[LeftOut]]:
-    """Every regular-looking file below `root`, links never followed; and what is left out."""
-    found: list[_Member] = []
-    left_out: list[LeftOut] = []
-
-    def walk(folder: Path, parts: tuple[str, ...]) -> None:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            left_out.append(LeftOut("/".join(parts) + "/", f"unreadable: {exc.strerror}"))
-            return
-        for entry in entries:
-            here = (*parts, entry.name)
-            name = "/".join(here)
-            if here == skip or here == (BUNDLE_NAME,):
-                # The bundle itself or an earlier one: silently, or a second bundling of the
-                # run would differ from the first.
-                continue
-            if entry.name.startswith("."):
-                kind = "folder" if entry.is_dir(follow_symlinks=False) else "file"
-                left_out.append(LeftOut(name, f"hidden working {kind}, not a result of the run"))
-            elif entry.is_symlink():
-                left_out.append(LeftOut(name, "symbolic link (links are never followed)"))
-            elif entry.is_dir(follow_symlinks=False):
-                walk(Path(entry.path), here)
-            elif not entry.is_file(follow_symlinks=False):
-                left_out.append(LeftOut(name, "not a regular file"))
-            elif not manifest_safe(name):
-                reason = "a name sha256sum cannot list (newline, backslash or not UTF-8)"
-                left_out.append(LeftOut(name.encode("utf-8", "replace").decode(), reason))
-            elif name in reserved:
-                if name != "report.json":  # archived from the bytes already read and parsed
-                    left_out.append(LeftOut(name, "name reserved for the bundle's own files"))
-            else:
-                found.append(_Member(name, source=here))
-
-    walk(root, ())
-    return found, left_out
-
-
-@contextlib.contextmanager
-def _opened_dir(path: Path) -> Iterator[int]:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        yield fd
-    finally:
-        os.close(fd)
-
-
-def _open_below(root_fd: int, parts: tuple[str, ...]) -> int:
-    """Open `root/parts...` for reading without following a link at any step, so a folder
-    swapped for a link after the scan still cannot lead outside the run's folder."""
-    fd = root_fd
-    opened: list[int] = []
-    try:
-        for part in parts[:-1]:
-            fd = os.open(
-                part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd
-            )
-            opened.append(fd)
-        # O_NONBLOCK: a FIFO that replaced a file must not hang the open.
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-        return os.open(parts[-1], flags, dir_fd=fd)
-    finally:
-        for descriptor in opened:
-            os.close(descriptor)
-
-
 # -- writing the archive ---------------------------------------------------------------------
 
 
@@ -367,11 +289,11 @@ class _HashingReader:
 
 
 def _add_file(
-    tar: tarfile.TarFile, root_fd: int, member: _Member, mtime: int, limit: int
+    tar: tarfile.TarFile, root_fd: int, member: Member, mtime: int, limit: int
 ) -> str | LeftOut:
     assert member.source is not None
     try:
-        fd = _open_below(root_fd, member.source)
+        fd = open_below(root_fd, member.source)
     except OSError as exc:
         return LeftOut(member.name, f"cannot be opened safely: {exc.strerror}")
     with os.fdopen(fd, "rb") as file:

@@ -1,5 +1,6 @@
 """The certification bundle's format, shared by the writer (bundle.py) and the verifier
-(bundle_verify.py): names, and MANIFEST.sha256 in the format `sha256sum` writes and `-c` reads."""
+(bundle_verify.py): names, MANIFEST.sha256 in the format `sha256sum` writes and `-c` reads, the
+files report.json names and the JSON types of bundle.json's members."""
 
 from __future__ import annotations
 
@@ -81,7 +82,9 @@ def files_named_by(report: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
     """The run-folder files report.json names (models, outputs, host, serving and transform
     logs), with the sha256 it records where it records one: the writer lists the missing ones
     as left out, the verifier checks the bundled ones are those."""
-    for run in report.get("runs") or []:
+    # Every value is type-checked: report.json is read from a bundle anyone may have edited.
+    runs = report.get("runs")
+    for run in runs if isinstance(runs, list) else ():
         if not isinstance(run, dict):
             continue
         for phase in ("serving", "transform"):
@@ -96,10 +99,75 @@ def files_named_by(report: dict[str, Any]) -> Iterator[tuple[str, str | None]]:
             if isinstance(artifact, dict) and _relative(artifact.get("path")):
                 sha256 = artifact.get("sha256")
                 yield artifact["path"], sha256 if isinstance(sha256, str) else None
-        for host in training.get("hosts") or []:
+        hosts = training.get("hosts")
+        for host in hosts if isinstance(hosts, list) else ():
             if isinstance(host, dict) and _relative(host.get("log")):
                 yield host["log"], None
 
 
 def _relative(value: object) -> bool:
     return isinstance(value, str) and bool(value) and path_problem(value) is None
+
+
+_OPTIONAL_TEXT = {"harness_version": False, "created_at": True, "report": False}
+"""bundle.json's plain members: whether null is allowed."""
+
+
+def bundle_json_shape_problems(info: dict[str, Any]) -> list[str]:
+    """Every member of bundle.json the writer writes has the JSON type it writes: a hand-edited
+    bundle.json is a problem to report, never a crash of the verifier."""
+    problems: list[str] = []
+
+    def expect(path: str, value: Any, ok: bool, wanted: str) -> None:
+        if not ok:
+            problems.append(f"{BUNDLE_JSON}: {path} is {_json_type(value)}, not {wanted}")
+
+    for key, nullable in _OPTIONAL_TEXT.items():
+        if key in info:
+            value = info[key]
+            wanted = "a string or null" if nullable else "a string"
+            expect(key, value, isinstance(value, str) or (nullable and value is None), wanted)
+    inputs = info.get("inputs")
+    expect("inputs", inputs, isinstance(inputs, dict), "an object")
+    for role, name in inputs.items() if isinstance(inputs, dict) else ():
+        wanted = "a string or null"
+        expect(f"inputs.{role}", name, name is None or isinstance(name, str), wanted)
+    limits = info.get("limits", {})
+    expect("limits", limits, isinstance(limits, dict), "an object")
+    for key, value in limits.items() if isinstance(limits, dict) else ():
+        expect(f"limits.{key}", value, _is_count(value), "a whole number")
+    items = info.get("left_out")
+    expect("left_out", items, isinstance(items, list), "a list")
+    for index, item in enumerate(items if isinstance(items, list) else ()):
+        where = f"left_out[{index}]"
+        expect(where, item, isinstance(item, dict), "an object")
+        if not isinstance(item, dict):
+            continue
+        for key in ("path", "reason"):
+            value = item.get(key)
+            expect(f"{where}.{key}", value, isinstance(value, str), "a string")
+        size = item.get("bytes")
+        expect(f"{where}.bytes", size, size is None or _is_count(size), "a whole number or null")
+    for key in ("run_folders", "notes"):
+        value = info.get(key, [])
+        ok = isinstance(value, list) and all(isinstance(text, str) for text in value)
+        expect(key, value, ok, "a list of strings")
+    return problems
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"

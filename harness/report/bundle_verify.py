@@ -4,8 +4,10 @@ The archive is read as a stream and never extracted: members are hashed in memor
 member a careless `tar x` could turn against the reader (absolute or `..` paths, links,
 devices, a name given twice) is a problem, whatever Python's tarfile filters would do (3.11.2,
 the CI's Python, has none). Then: every file MANIFEST.sha256 lists is present with that digest
-and nothing else is; report.json follows the shipped schema; bundle.json agrees with it; the
-artifacts report.json records are the ones bundled (or listed as left out).
+and nothing else is; report.json follows the shipped schema; bundle.json has the JSON types the
+writer writes and agrees with it; the artifacts report.json records are the ones bundled (or
+listed as left out). Every value read from either file is type-checked first: a hand-edited
+bundle is a list of problems, never a crash.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from harness.report.bundle_format import (
     BUNDLE_JSON,
     MANIFEST,
     TOP,
+    bundle_json_shape_problems,
     files_named_by,
     parse_manifest,
     path_problem,
@@ -120,11 +123,7 @@ def verify_bundle(path: Path) -> BundleVerification:
     left_out: set[str] = set()
     if info is not None:
         problems += _bundle_json_problems(info, report or {}, archive.digests)
-        left_out = {
-            item["path"]
-            for item in info.get("left_out") or []
-            if isinstance(item, dict) and isinstance(item.get("path"), str)
-        }
+        left_out = set(_left_out_paths(info))
     if report is not None:
         problems += _artifact_problems(report, archive.digests, left_out)
     return BundleVerification(
@@ -232,6 +231,9 @@ def _load_json(kept: dict[str, bytes], name: str, problems: list[str]) -> dict[s
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         problems.append(f"{name}: not valid JSON: {exc}")
         return None
+    except RecursionError:
+        problems.append(f"{name}: nested too deeply to be read")
+        return None
     if not isinstance(value, dict):
         problems.append(f"{name}: not a JSON object")
         return None
@@ -248,9 +250,12 @@ def _schema_problems(report: dict[str, Any]) -> list[str]:
         .joinpath("schemas/report.schema.json")
         .read_text(encoding="utf-8")
     )
-    errors = sorted(
-        jsonschema.Draft202012Validator(schema).iter_errors(report), key=lambda e: e.json_path
-    )
+    try:
+        errors = sorted(
+            jsonschema.Draft202012Validator(schema).iter_errors(report), key=lambda e: e.json_path
+        )
+    except RecursionError:
+        return ["report.json: nested too deeply to be checked against its schema"]
     problems = [
         f"report.json: {error.json_path.removeprefix('$.')}: {_shorten(error.message)} "
         "(report.schema.json)"
@@ -264,27 +269,39 @@ def _schema_problems(report: dict[str, Any]) -> list[str]:
 def _bundle_json_problems(
     info: dict[str, Any], report: dict[str, Any], digests: dict[str, str]
 ) -> list[str]:
-    problems = []
     if info.get("format") != BUNDLE_FORMAT:
-        return [f"{BUNDLE_JSON}: format {info.get('format')!r} is not {BUNDLE_FORMAT!r}"]
+        return [
+            f"{BUNDLE_JSON}: format {_shorten(repr(info.get('format')))} is not {BUNDLE_FORMAT!r}"
+        ]
+    problems = bundle_json_shape_problems(info)
     for key in ("run_id", "verdict", "started_at"):
         if key in report and info.get(key) != report[key]:
             problems.append(
-                f"{BUNDLE_JSON}: {key} {info.get(key)!r} disagrees with report.json's "
-                f"{report[key]!r}"
+                f"{BUNDLE_JSON}: {key} {_shorten(repr(info.get(key)))} disagrees with "
+                f"report.json's {_shorten(repr(report[key]))}"
             )
     inputs = info.get("inputs")
     own = {BUNDLE_JSON, MANIFEST, "report.json"}
     for role, name in inputs.items() if isinstance(inputs, dict) else ():
+        if not isinstance(name, str):
+            continue  # null: no such input; anything else is a shape problem, said above
         own.add(name)
-        if name is not None and name not in digests:
-            problems.append(f"{BUNDLE_JSON}: the {role} {name!r} is not in the archive")
-    for item in info.get("left_out") or []:
-        name = item.get("path") if isinstance(item, dict) else None
+        if name not in digests:
+            problems.append(f"{BUNDLE_JSON}: the {role} {_shorten(name)!r} is not in the archive")
+    for name in _left_out_paths(info):
         # A run file named like one of the bundle's own is left out under that same name.
-        if isinstance(name, str) and name in digests and name not in own:
+        if name in digests and name not in own:
             problems.append(f"{BUNDLE_JSON}: {name} is listed as left out but is in the archive")
     return problems
+
+
+def _left_out_paths(info: dict[str, Any]) -> list[str]:
+    items = info.get("left_out")
+    return [
+        item["path"]
+        for item in (items if isinstance(items, list) else ())
+        if isinstance(item, dict) and isinstance(item.get("path"), str)
+    ]
 
 
 def _artifact_problems(

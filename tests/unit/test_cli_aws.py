@@ -18,11 +18,10 @@ from botocore.validate import ParamValidator
 from harness.algorithm.service_model import create_algorithm_input
 from harness.cli import main
 from harness.errors import ExitCode
+from tests.unit.algorithm.spec_reports import DIGEST, ROLE, passing_report, reference_request
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "fixtures" / "algorithms" / "reference"
-ROLE = "arn:aws:iam::123456789012:role/SageMakerValidation"
-DIGEST = "sha256:" + "5e" * 32
 
 
 @pytest.fixture
@@ -46,14 +45,9 @@ def reference(tmp_path: Path) -> Path:
 
 def _report(folder: Path, *, failing: bool = False) -> Path:
     """A report.json of a run of the reference plan (the parts `harness spec` reads)."""
-    request = json.loads((folder / "algorithm.json").read_text())
-    image = request["TrainingSpecification"]["TrainingImage"]
-    checks: list[dict[str, Any]] = [
-        {"id": "SPEC-SCHEMA", "status": "pass", "profile": None, "message": "ok"},
-        {"id": "TRAIN-EXIT", "status": "pass", "profile": "smoke", "message": "ok"},
-    ]
+    report = passing_report(reference_request(folder))
     if failing:
-        checks.append(
+        report["checks"].append(
             {
                 "id": "TRAIN-METRICS",
                 "status": "fail",
@@ -62,22 +56,6 @@ def _report(folder: Path, *, failing: bool = False) -> Path:
                 "message": "metric loss never matched",
             }
         )
-    report = {
-        "interrupted": False,
-        "errors": [],
-        "images": [
-            {"role": "training", "image": image, "resolved_digest": DIGEST},
-            {"role": "inference[0]", "image": image, "resolved_digest": DIGEST},
-        ],
-        "runs": [
-            {
-                "profile": "smoke",
-                "instance_type": "ml.m5.large",
-                "training": {"duration_s": 42.0, "model_artifact": {"bytes": 676}},
-            }
-        ],
-        "checks": checks,
-    }
     path = folder / "report.json"
     path.write_text(json.dumps(report))
     return path
@@ -345,3 +323,73 @@ def test_submit_without_credentials_is_one_line(
     _, err = capsys.readouterr()
     assert "credentials" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_spec_deletes_what_is_no_longer_in_the_local_data(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference)
+    extra = reference / "data" / "training" / "old-bad.csv"
+    extra.write_text("1,2\n")
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.OK
+    assert "seller/smoke/channels/training/old-bad.csv" in _keys(moto_endpoint, bucket)
+    extra.unlink()
+    capsys.readouterr()
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.OK
+    out, err = capsys.readouterr()
+    assert "1 stale deleted" in out
+    assert "deleted seller/smoke/channels/training/old-bad.csv" in err
+    assert "seller/smoke/channels/training/old-bad.csv" not in _keys(moto_endpoint, bucket)
+
+
+def test_spec_checks_everything_local_before_uploading(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference)
+    for old in (reference / "data" / "validation").iterdir():
+        old.unlink()
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "SageMaker fails a job whose channel is empty" in err
+    assert _keys(moto_endpoint, bucket) == []
+
+    args = _spec(reference, bucket, moto_endpoint)
+    args[args.index("--out") + 1] = str(reference / "no-such-folder" / "request.json")
+    shutil.copytree(
+        REFERENCE / "data" / "validation", reference / "data" / "validation", dirs_exist_ok=True
+    )
+    assert main(args) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "cannot write the request here" in err
+    assert _keys(moto_endpoint, bucket) == []
+
+
+def test_spec_shows_the_warnings_of_the_request_it_writes(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = passing_report(reference_request(reference))
+    for item in report["runs"] + report["checks"]:
+        if item.get("profile") == "smoke":
+            item["profile"] = "pipe"
+    (reference / "report.json").write_text(json.dumps(report))
+    args = _spec(reference, bucket, moto_endpoint)
+    args[args.index("smoke")] = "pipe"
+    assert main(args) == ExitCode.OK
+    _, err = capsys.readouterr()
+    assert "TransformJobDefinition" in err  # without one SageMaker never runs the inference image
+    assert "warning" in err
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "soon"])
+def test_submit_refuses_a_poll_interval_that_is_not_positive(
+    tmp_path: Path,
+    aws_env: None,
+    moto_endpoint: str,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
+) -> None:
+    args = _submit(_request(tmp_path, "poll"), moto_endpoint, "--wait", "--poll-interval", value)
+    assert main(args) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "--poll-interval" in err
+    assert "created" not in err

@@ -108,3 +108,13 @@ def test_binary_file_is_a_syntax_error(tmp_path: Path):
 def test_json_content_in_a_yaml_named_file_is_parsed_as_json():
     doc = parse_document('{"a": [1]}', Path("r.yaml"))
     assert doc.format == "json"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"), [("?\n", "None"), ("a:\n  1: x\n", "1"), ("- {true: 1}\n", "True")]
+)
+def test_yaml_keys_that_are_not_strings_are_a_syntax_error(tmp_path, text, key):
+    file = tmp_path / "request.yaml"
+    file.write_text(text)
+    with pytest.raises(DocumentSyntaxError, match=f"the key {key} is not a string"):
+        load_document(file)

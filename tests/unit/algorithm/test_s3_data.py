@@ -261,17 +261,19 @@ def _relative(paths, root):
 def test_download_follows_s3prefix_string_semantics(s3, prefix_objects, tmp_path):
     bucket = prefix_objects
     dest = tmp_path / "partial"
-    files = download_prefix(s3, f"s3://{bucket}/data/train", dest)
+    files = download_prefix(s3, f"s3://{bucket}/data/train", dest).files
     assert _relative(files, dest) == ["train/a.csv", "train/sub/b.csv", "train2.csv"]
     assert (dest / "train" / "sub" / "b.csv").read_bytes() == b"bb\n"
     folder = tmp_path / "folder"
-    files = download_prefix(s3, f"s3://{bucket}/data/train/", folder)
+    files = download_prefix(s3, f"s3://{bucket}/data/train/", folder).files
     assert _relative(files, folder) == ["a.csv", "sub/b.csv"]
 
 
 def test_download_of_one_object(s3, prefix_objects, tmp_path):
     bucket = prefix_objects
-    files = download_prefix(s3, f"s3://{bucket}/data/train2.csv", tmp_path, data_type="S3Object")
+    files = download_prefix(
+        s3, f"s3://{bucket}/data/train2.csv", tmp_path, data_type="S3Object"
+    ).files
     assert _relative(files, tmp_path) == ["train2.csv"]
     assert (tmp_path / "train2.csv").read_bytes() == b"t2\n"
     with pytest.raises(S3NotFound, match="no such object"):
