@@ -184,13 +184,13 @@ class _Transform:
         )
 
 
-def _conformance_run(
-    monkeypatch: pytest.MonkeyPatch, out: Path, events: list[RunEvent], *, interrupt: bool
-) -> Any:
-    from harness.documents import load_document
+def fake_runners(
+    monkeypatch: pytest.MonkeyPatch, *, trainer: type = _Trainer, transform: type = _Transform
+) -> None:
+    """Every part of a run that would need Docker, a registry or this host faked: a 16-CPU
+    host, images already pinned, and the runners given."""
     from harness.hardware.host import HostInventory
     from harness.jobs import run as run_module
-    from harness.plan import load_plan
 
     host = HostInventory(
         logical_cpus=16,
@@ -211,11 +211,19 @@ def _conformance_run(
     monkeypatch.setattr(
         run_module, "ImageInspector", lambda *a, **k: SimpleNamespace(inspect=lambda _: images)
     )
-    monkeypatch.setattr(run_module, "TrainingRunner", _Trainer)
+    monkeypatch.setattr(run_module, "TrainingRunner", trainer)
     monkeypatch.setattr(run_module, "ServingRun", _Serving)
-    monkeypatch.setattr(
-        run_module, "TransformRun", type("T", (_Transform,), {"interrupt": interrupt})
-    )
+    monkeypatch.setattr(run_module, "TransformRun", transform)
+
+
+def _conformance_run(
+    monkeypatch: pytest.MonkeyPatch, out: Path, events: list[RunEvent], *, interrupt: bool
+) -> Any:
+    from harness.documents import load_document
+    from harness.jobs import run as run_module
+    from harness.plan import load_plan
+
+    fake_runners(monkeypatch, transform=type("T", (_Transform,), {"interrupt": interrupt}))
     swept: list[str] = []
     engine: Any = SimpleNamespace(info=dict, containers=SimpleNamespace(sweep=swept.append))
     unused: Any = None  # the registry and its credentials: images are faked

@@ -17,7 +17,7 @@ from harness.engine.boundary import DockerLost
 from harness.engine.docker_engine import DockerEngine
 from harness.errors import ExitCode
 from harness.report.model import RunReport
-from tests.unit.test_run_events import REFERENCE_PLAN, _Serving, _Trainer, _Transform
+from tests.unit.test_run_events import REFERENCE_PLAN, _Trainer, fake_runners
 
 
 class _DyingClient:
@@ -72,32 +72,10 @@ def _execute(
     **option_overrides: Any,
 ) -> tuple[Any, RunReport]:
     from harness.documents import load_document
-    from harness.hardware.host import HostInventory
     from harness.jobs import run as run_module
     from harness.plan import load_plan
 
-    host = HostInventory(
-        logical_cpus=16,
-        usable_cpu_ids=tuple(range(16)),
-        memory_mib=64 * 1024,
-        gpus=(),
-        gpu_note=None,
-        cgroup_version=2,
-        docker_runtimes=("runc",),
-        docker_default_runtime="runc",
-        docker_version="27.0",
-        nvidia_runtime=False,
-    )
-    images = SimpleNamespace(
-        checks=(), outcomes=(), pinned=lambda role: "reg/reference@sha256:" + "a" * 64
-    )
-    monkeypatch.setattr(run_module, "take_inventory", lambda _info: host)
-    monkeypatch.setattr(
-        run_module, "ImageInspector", lambda *a, **k: SimpleNamespace(inspect=lambda _: images)
-    )
-    monkeypatch.setattr(run_module, "TrainingRunner", trainer)
-    monkeypatch.setattr(run_module, "ServingRun", _Serving)
-    monkeypatch.setattr(run_module, "TransformRun", _Transform)
+    fake_runners(monkeypatch, trainer=trainer)
     plan = load_plan(REFERENCE_PLAN)
     options = run_module.RunOptions(
         out_dir=out,

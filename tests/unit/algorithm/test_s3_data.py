@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -31,6 +30,9 @@ from harness.errors import (
     UsageError,
 )
 from tests.support import free_port
+from tests.unit.algorithm.s3_support import bucket, s3
+from tests.unit.algorithm.s3_support import list_keys as _keys
+from tests.unit.algorithm.s3_support import make_tree as _tree
 
 # ---- pure helpers -------------------------------------------------------------------------
 
@@ -125,32 +127,6 @@ def test_file_digest_and_etags(tmp_path):
 
 
 # ---- over HTTP ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def s3(aws_env, moto_endpoint):
-    return s3_client(region="us-east-1", endpoint_url=moto_endpoint, max_attempts=1)
-
-
-@pytest.fixture
-def bucket(s3):
-    """A bucket of this test's own (the moto server lives for the whole session)."""
-    name = f"harness-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
-def _tree(root: Path, files: dict[str, bytes]) -> Path:
-    for relative, data in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
-def _keys(s3, bucket, prefix=""):
-    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
-    return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
 def test_upload_keeps_relative_paths_and_reports_progress(s3, bucket, tmp_path):
@@ -379,3 +355,6 @@ def test_access_denied_is_an_auth_error(s3, tmp_path):
         "s3://some-bucket/p/: ListObjectsV2 refused: AccessDenied"
     )
     assert "IAM" in (caught.value.hint or "")
+
+
+__all__ = ["bucket", "s3"]  # the fixtures, shared with the other S3 tests

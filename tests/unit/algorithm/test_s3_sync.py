@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import uuid
-from pathlib import Path
 
 import pytest
 
@@ -16,37 +14,13 @@ from harness.algorithm.s3_data import (
     DownloadResult,
     TransferEvent,
     download_prefix,
-    s3_client,
     upload_files,
     upload_tree,
 )
 from harness.errors import AwsAuthError, UsageError
-
-
-@pytest.fixture
-def s3(aws_env, moto_endpoint):
-    return s3_client(region="us-east-1", endpoint_url=moto_endpoint, max_attempts=1)
-
-
-@pytest.fixture
-def bucket(s3):
-    name = f"harness-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    return name
-
-
-def _tree(root: Path, files: dict[str, bytes]) -> Path:
-    for relative, data in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
-
-
-def _keys(s3, bucket, prefix=""):
-    listing = s3.list_objects_v2(Bucket=bucket, Prefix=prefix)
-    return sorted(item["Key"] for item in listing.get("Contents", []))
-
+from tests.unit.algorithm.s3_support import bucket, s3
+from tests.unit.algorithm.s3_support import list_keys as _keys
+from tests.unit.algorithm.s3_support import make_tree as _tree
 
 # ---- stale objects under the harness's prefix ------------------------------------------------
 
@@ -265,3 +239,6 @@ def test_multipart_transfers_report_throttled_intermediate_progress(s3, bucket, 
     download_prefix(s3, f"s3://{bucket}/big/", tmp_path / "down", events.append)
     _check_progress(events, "download", size)
     assert (tmp_path / "down" / "big.bin").read_bytes() == path.read_bytes()
+
+
+__all__ = ["bucket", "s3"]  # the fixtures, shared with the other S3 tests

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from harness.checks.results import CheckResult, CheckStatus
 from harness.report.bundle import BundleSummary, verify_bundle, write_bundle
 from harness.report.json_report import render_report_json
@@ -170,3 +172,19 @@ def forged(bundle: Path, name: str, change: Callable[[dict[str, Any]], Any]) -> 
     data = json.loads(contents(bundle)[name])
     change(data)
     return rewrite(bundle, lambda e: relisted(replaced(name, json.dumps(data).encode())(e)))
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    return make_run_dir(tmp_path)
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> tuple[Path, Path]:
+    return make_inputs(tmp_path)
+
+
+@pytest.fixture
+def bundle(run_dir: Path, inputs: tuple[Path, Path]) -> Path:
+    write(run_dir, inputs)
+    return run_dir / "harness-report.tar.gz"

@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import tarfile
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -21,35 +20,19 @@ from tests.unit.report.bundle_support import (
     BIG,
     JOB,
     STARTED,
+    bundle,
     contents,
     extra,
+    inputs,
     link,
-    make_inputs,
-    make_run_dir,
     members,
     problems_of,
     relisted,
     replaced,
     rewrite,
+    run_dir,
     write,
 )
-
-
-@pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    return make_run_dir(tmp_path)
-
-
-@pytest.fixture
-def inputs(tmp_path: Path) -> tuple[Path, Path]:
-    return make_inputs(tmp_path)
-
-
-@pytest.fixture
-def bundle(run_dir: Path, inputs: tuple[Path, Path]) -> Path:
-    write(run_dir, inputs)
-    return run_dir / "harness-report.tar.gz"
-
 
 # -- writing ---------------------------------------------------------------------------------
 
@@ -407,3 +390,6 @@ def test_the_files_a_report_names_include_serving_and_transform_logs() -> None:
         ("a/serve.log", None),
         ("a/transform.log", None),
     ]
+
+
+__all__ = ["bundle", "inputs", "run_dir"]  # the fixtures, from bundle_support

@@ -15,32 +15,17 @@ from harness.errors import ExitCode
 from harness.report.bundle import verify_bundle, write_bundle
 from tests.unit.report.bundle_support import (
     JOB,
+    bundle,
     contents,
     forged,
-    make_inputs,
-    make_run_dir,
+    inputs,
     problems_of,
     relisted,
     replaced,
     rewrite,
+    run_dir,
     write,
 )
-
-
-@pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    return make_run_dir(tmp_path)
-
-
-@pytest.fixture
-def inputs(tmp_path: Path) -> tuple[Path, Path]:
-    return make_inputs(tmp_path)
-
-
-@pytest.fixture
-def bundle(run_dir: Path, inputs: tuple[Path, Path]) -> Path:
-    write(run_dir, inputs)
-    return run_dir / "harness-report.tar.gz"
 
 
 def _put(root: Path, relative: str, data: bytes = b"x\n") -> None:
@@ -206,3 +191,6 @@ def test_write_bundle_accepts_a_folder_without_runs(tmp_path, inputs):
         "MANIFEST.sha256",
     }
     assert {item.path for item in summary.left_out} == {"x/"}
+
+
+__all__ = ["bundle", "inputs", "run_dir"]  # the fixtures, from bundle_support
