@@ -86,6 +86,26 @@ class UploadResult:
     deleted: tuple[str, ...] = ()  # stale keys under the prefix that were deleted, sorted
 
 
+def check_bucket_region(client: S3Client, s3_uri: str) -> None:
+    """SageMaker reads a job's S3 data only from a bucket in the job's own region: a bucket
+    elsewhere fails the validation hours later, so say it now."""
+    bucket, _ = parse_s3_uri(s3_uri)
+    region = client.meta.region_name
+    with aws_errors(f"s3://{bucket}"):
+        answer = client.get_bucket_location(Bucket=bucket)
+    # GetBucketLocation answers no constraint for us-east-1 (and "EU" for the oldest eu-west-1).
+    location = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(
+        answer.get("LocationConstraint"), answer.get("LocationConstraint")
+    )
+    if region and location != region:
+        raise UsageError(
+            f"the bucket is in {location}, but SageMaker would validate in {region}: it reads "
+            "training and transform data only from its own region",
+            where=f"s3://{bucket}",
+            hint=f"use --region {location}, or a bucket in {region}",
+        )
+
+
 def upload_tree(
     client: S3Client,
     local: Path,

@@ -10,6 +10,7 @@ ImageScanStatuses[].FailureReason (DescribeAlgorithm has no top-level FailureRea
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -236,3 +237,25 @@ def wait_for_validation(
             )
         delay = next_delay(delay, initial=initial_delay, maximum=max_delay, throttled=throttled)
         sleep(min(delay, remaining))
+
+
+def images_outside_ecr(request: Mapping[str, Any], region: str) -> list[str]:
+    """The declared images SageMaker will not pull for an algorithm in `region`: an algorithm's
+    images live in Amazon ECR in the algorithm's own region."""
+    ecr = re.compile(rf"[0-9]{{12}}\.dkr\.ecr(-fips)?\.{re.escape(region)}\.amazonaws\.com(\.cn)?/")
+    images: list[tuple[str, Any]] = []
+    training = request.get("TrainingSpecification")
+    if isinstance(training, dict):
+        images.append(("TrainingSpecification.TrainingImage", training.get("TrainingImage")))
+    inference = request.get("InferenceSpecification")
+    containers = inference.get("Containers") if isinstance(inference, dict) else None
+    for index, container in enumerate(containers if isinstance(containers, list) else ()):
+        if isinstance(container, dict):
+            images.append(
+                (f"InferenceSpecification.Containers[{index}].Image", container.get("Image"))
+            )
+    return [
+        f"{path} {image} is not in Amazon ECR in {region}"
+        for path, image in images
+        if isinstance(image, str) and not ecr.match(image)
+    ]

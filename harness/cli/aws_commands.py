@@ -125,7 +125,12 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from harness.algorithm.s3_data import parse_s3_uri, s3_client, upload_files
+    from harness.algorithm.s3_data import (
+        check_bucket_region,
+        parse_s3_uri,
+        s3_client,
+        upload_files,
+    )
     from harness.algorithm.validate import validate_request
     from harness.algorithm.validation_spec import build_spec, profile_evidence
     from harness.plan import ChannelPlan, load_plan
@@ -190,6 +195,7 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
         raise UsageError("cannot write the request here", where=str(args.out))
 
     client = s3_client(args.aws_profile, args.region, args.endpoint_url)
+    check_bucket_region(client, args.s3_prefix)
     printer = TransferPrinter()
     sent = kept = deleted = sent_bytes = 0
     for upload in draft.uploads:
@@ -231,10 +237,12 @@ def _read_report(path: Path) -> dict[str, Any]:
 
 
 def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from harness.algorithm.aws import session
     from harness.algorithm.findings import Severity
     from harness.algorithm.submission import (
         StatusSnapshot,
         create_algorithm,
+        images_outside_ecr,
         sagemaker_client,
         snapshot_changes,
         wait_for_validation,
@@ -261,6 +269,9 @@ def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
             "note: the request has no ValidationSpecification: SageMaker will not validate it "
             "and it cannot be listed on AWS Marketplace (`harness spec` writes one)"
         )
+    region = args.region or session(args.aws_profile).region_name
+    for problem in images_outside_ecr(request, region) if region else ():
+        _note(f"warning: {problem}: SageMaker pulls an algorithm's images from there only")
     if args.dry_run:
         out.write(json.dumps(request, indent=2, ensure_ascii=False) + "\n")
         _note(f"dry run: CreateAlgorithm for {request['AlgorithmName']} was not sent")

@@ -91,10 +91,23 @@ def test_run_bundle_spec_rerun_from_s3_and_submit(
     assert [(r["profile"], r["instance_type"]) for r in rerun["runs"]] == [("smoke", "ml.m5.large")]
     assert result(rerun, "TRANSFORM-OUTPUT")["status"] == "pass"
     assert result(rerun, "SERVE-INVOKE")["status"] == "pass"
-    downloaded = {p.name for p in (again / "s3-data" / "smoke" / "channels").rglob("*")}
-    local = {p.name for p in (plan.parent / "data").rglob("*")}
-    assert downloaded <= local
-    assert downloaded
+    fetched = again / "s3-data" / "smoke"
+    for remote, local in (
+        ("channels/training", "training"),
+        ("channels/validation", "validation"),
+        ("transform-input", "batch"),
+    ):
+        want = {
+            p.relative_to(plan.parent / "data" / local): p.read_bytes()
+            for p in (plan.parent / "data" / local).rglob("*")
+            if p.is_file()
+        }
+        got = {
+            p.relative_to(fetched / remote): p.read_bytes()
+            for p in (fetched / remote).rglob("*")
+            if p.is_file()
+        }
+        assert got == want, remote
 
     # And it is submitted and followed until SageMaker (moto) completes the validation.
     request["AlgorithmName"] = f"reference-{uuid.uuid4().hex[:8]}"

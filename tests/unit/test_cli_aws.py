@@ -258,6 +258,9 @@ def test_submit_dry_run_prints_the_exact_request_and_sends_nothing(
     out, err = capsys.readouterr()
     assert json.loads(out) == json.loads(request.read_text())
     assert "was not sent" in err
+    assert (
+        "TrainingImage 127.0.0.1:5000/harness/reference-algorithm:1.0 is not in Amazon ECR" in err
+    )
     import boto3
     from botocore.exceptions import ClientError
 
@@ -321,8 +324,10 @@ def test_submit_without_credentials_is_one_line(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     assert main(_submit(_request(tmp_path, "nocreds"), moto_endpoint)) == ExitCode.ENGINE_ERROR
     _, err = capsys.readouterr()
-    assert "credentials" in err
-    assert len(err.strip().splitlines()) == 1
+    errors = [line for line in err.splitlines() if not line.startswith("warning: ")]
+    assert len(errors) == 1, err
+    assert errors[0].startswith("harness: error: ")
+    assert "credentials" in errors[0]
 
 
 def test_spec_deletes_what_is_no_longer_in_the_local_data(
@@ -393,3 +398,20 @@ def test_submit_refuses_a_poll_interval_that_is_not_positive(
     _, err = capsys.readouterr()
     assert "--poll-interval" in err
     assert "created" not in err
+
+
+def test_spec_refuses_a_bucket_in_another_region(
+    reference: Path, aws_env: None, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    name = f"harness-eu-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3", endpoint_url=moto_endpoint, region_name="eu-west-1").create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    _report(reference)
+    assert main(_spec(reference, name, moto_endpoint)) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "the bucket is in eu-west-1, but SageMaker would validate in us-east-1" in err
+    assert "--region eu-west-1" in err
+    assert _keys(moto_endpoint, name) == []

@@ -316,3 +316,26 @@ def test_other_service_refusals_are_one_line(stubbed, request_dict):
         "algorithm gradient-boosted-trees: CreateAlgorithm rejected the request: "
         "ValidationException: Image digest does not match the image"
     )
+
+
+def test_images_outside_ecr_in_the_region_are_named():
+    from harness.algorithm.submission import images_outside_ecr
+
+    ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com/algo:1"
+    request = {
+        "TrainingSpecification": {"TrainingImage": ecr},
+        "InferenceSpecification": {
+            "Containers": [
+                {"Image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo:1"},
+                {"Image": "ghcr.io/seller/algo:1"},
+                {"Image": ecr},
+            ]
+        },
+    }
+    assert images_outside_ecr(request, "us-east-1") == [
+        "InferenceSpecification.Containers[0].Image "
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/algo:1 is not in Amazon ECR in us-east-1",
+        "InferenceSpecification.Containers[1].Image ghcr.io/seller/algo:1 is not in Amazon ECR "
+        "in us-east-1",
+    ]
+    assert images_outside_ecr({"TrainingSpecification": "x"}, "us-east-1") == []
