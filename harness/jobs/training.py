@@ -5,131 +5,56 @@
               an internal network without a gateway and resolve each other as algo-1..algo-N
     watch     logs per host, resource use sampled from the host, the stopping condition:
               MaxRuntimeInSeconds -> SIGTERM -> grace (120 s) -> SIGKILL; one failed host stops
-              the others, as SageMaker fails the whole job
+              the others, as SageMaker fails the whole job (training_stopping.py)
     collect   exit codes, OOM kills, /opt/ml/output/failure, model.tar.gz and output.tar.gz
 
 Everything created is removed at the end, also on Ctrl-C and errors, unless `keep` is set.
+The job and its outcome are data in training_job.py; their names are re-exported here.
 """
 
 from __future__ import annotations
 
-import queue
 import re
 import shutil
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.engine.containers import ContainerSpec, Mount
 from harness.engine.labels import labels
-from harness.hardware.emulation import Emulation
 from harness.hardware.nvml import load_nvml
-from harness.hardware.usage import UsageSampler, UsageSummary
-from harness.plan import ProfilePlan
+from harness.hardware.usage import UsageSampler
+from harness.jobs.training_job import (
+    FAILURE_REASON_LIMIT,
+    SIGTERM_GRACE_SECONDS,
+    HostResult,
+    TrainingJob,
+    TrainingOutcome,
+)
+from harness.jobs.training_stopping import watch_hosts
 from harness.sagemaker import config_files
-from harness.sagemaker.artifacts import ArtifactInfo, pack_model
+from harness.sagemaker.artifacts import pack_model
 from harness.sagemaker.channels import channel_files, shard, stage_file_channel
 from harness.sagemaker.pipe import PipeFeeder
 
 if TYPE_CHECKING:
     from harness.engine.containers import Containers
 
-SIGTERM_GRACE_SECONDS = 120  # SageMaker: SIGTERM, then SIGKILL 120 s later
-FAILURE_REASON_LIMIT = 1024
+__all__ = [
+    "SIGTERM_GRACE_SECONDS",
+    "HostResult",
+    "LogListener",
+    "TrainingJob",
+    "TrainingOutcome",
+    "TrainingRunner",
+]
+
 LogListener = Callable[[str, str, float, str], None]
 """(host, stream, time, text): complete lines ("\n"-terminated) as a container writes them."""
 MAX_LINE_BYTES = 1 << 20
-
-
-@dataclass(frozen=True)
-class TrainingJob:
-    """What to run: the pinned image, the plan profile, the emulated type, where to write."""
-
-    run_id: str
-    job_name: str
-    image: str
-    request: dict[str, Any]
-    profile: ProfilePlan
-    instance_type: str
-    emulations: tuple[Emulation, ...]
-    """One per host."""
-    out_dir: Path
-    max_runtime_seconds: int
-    sigterm_grace_seconds: float = SIGTERM_GRACE_SECONDS
-    interrupt_after_seconds: float | None = None
-    """Send SIGTERM after this long (the TRAIN-SIGTERM probe); None: only at MaxRuntime."""
-    keep: bool = False
-
-
-@dataclass(frozen=True)
-class HostResult:
-    host: str
-    exit_code: int | None
-    oom_killed: bool
-    failure_reason: str | None
-    log_path: Path
-    log_tail: tuple[str, ...]
-    usage: UsageSummary | None
-
-    def to_dict(self, root: Path) -> dict[str, Any]:
-        return {
-            "host": self.host,
-            "exit_code": self.exit_code,
-            "oom_killed": self.oom_killed,
-            "failure_reason": self.failure_reason,
-            "log": _relative(self.log_path, root),
-            "usage": self.usage.to_dict() if self.usage else None,
-        }
-
-
-@dataclass(frozen=True)
-class TrainingOutcome:
-    job: TrainingJob
-    status: str
-    """Completed | Failed | MaxRuntimeExceeded | Interrupted (the SIGTERM probe)."""
-    hosts: tuple[HostResult, ...]
-    duration_s: float
-    sigterm_sent_after_s: float | None = None
-    exited_after_sigterm_s: float | None = None
-    killed: bool = False
-    """SIGKILL was needed: the job ignored SIGTERM for the whole grace period."""
-    model: ArtifactInfo | None = None
-    output: ArtifactInfo | None = None
-    channels: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def exit_code(self) -> int | None:
-        codes = [h.exit_code for h in self.hosts]
-        return next((c for c in codes if c), codes[0] if codes else None)
-
-    @property
-    def failure_reason(self) -> str | None:
-        reasons = [
-            f"{h.host}: {h.failure_reason}" if len(self.hosts) > 1 else h.failure_reason
-            for h in self.hosts
-            if h.failure_reason
-        ]
-        return "; ".join(r for r in reasons if r)[:FAILURE_REASON_LIMIT] or None
-
-    @property
-    def peak_memory_bytes(self) -> int | None:
-        peaks = [
-            h.usage.peak_memory_bytes
-            for h in self.hosts
-            if h.usage and h.usage.peak_memory_bytes is not None
-        ]
-        return max(peaks) if peaks else None
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 class _HostLog:
@@ -236,8 +161,8 @@ class TrainingRunner:
                     )
                     samplers[host].start()
             self._progress(f"{job.job_name}: training on {len(hosts)} host(s)")
-            status, codes, sigterm_at, exit_after, killed = self._watch(
-                job, hosts, created, started
+            status, codes, sigterm_at, exit_after, killed = watch_hosts(
+                self._containers, job, hosts, created, started, self._progress
             )
             duration = time.monotonic() - started
             for pump in pumps:
@@ -360,77 +285,6 @@ class TrainingRunner:
             shm_bytes=emulation.shm_bytes,
             gpu_uuids=emulation.gpu_uuids,
         )
-
-    # -- watching --------------------------------------------------------------------------
-
-    def _watch(
-        self, job: TrainingJob, hosts: tuple[str, ...], created: list[str], started: float
-    ) -> tuple[str, dict[str, int], float | None, float | None, bool]:
-        """Wait for every host, enforcing the stopping condition. Returns (status, exit codes,
-        SIGTERM sent after s, exited s after SIGTERM, SIGKILL needed)."""
-        exits: queue.Queue[tuple[str, int | None]] = queue.Queue()
-        limit = job.max_runtime_seconds + job.sigterm_grace_seconds + 60
-
-        def waiter(host: str, container_id: str) -> None:
-            exits.put((host, self._containers.wait(container_id, limit)))
-
-        for host, container_id in zip(hosts, created, strict=True):
-            threading.Thread(
-                target=waiter, args=(host, container_id), daemon=True, name=f"wait-{host}"
-            ).start()
-        probe = job.interrupt_after_seconds is not None
-        stop_after = min(job.max_runtime_seconds, job.interrupt_after_seconds or float("inf"))
-        codes: dict[str, int] = {}
-        status, phase = "Completed", "running"
-        sigterm_at: float | None = None
-        kill_at = 0.0
-
-        def signal_running(signal_name: str) -> None:
-            for host, container_id in zip(hosts, created, strict=True):
-                if host not in codes:
-                    self._containers.signal(container_id, signal_name)
-
-        while len(codes) < len(hosts):
-            if phase == "running":
-                deadline = started + stop_after
-            elif phase == "terminating":
-                deadline = (sigterm_at or 0.0) + job.sigterm_grace_seconds
-            else:
-                deadline = kill_at + 30  # after SIGKILL the daemon answers within seconds
-            try:
-                host, code = exits.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                if phase == "running":
-                    status = (
-                        "Interrupted"
-                        if probe and stop_after < job.max_runtime_seconds
-                        else "MaxRuntimeExceeded"
-                    )
-                    self._progress(f"{job.job_name}: {status}: SIGTERM")
-                    sigterm_at, phase = time.monotonic(), "terminating"
-                    signal_running("SIGTERM")
-                elif phase == "terminating":
-                    self._progress(
-                        f"{job.job_name}: still running "
-                        f"{job.sigterm_grace_seconds:.0f} s after SIGTERM: SIGKILL"
-                    )
-                    kill_at, phase = time.monotonic(), "killing"
-                    signal_running("SIGKILL")
-                else:
-                    break  # the daemon never reported the exit; the state says the rest
-                continue
-            codes[host] = -1 if code is None else code
-            if code and phase == "running" and len(codes) < len(hosts):
-                # One failed host fails the job: SageMaker stops the others.
-                status, phase, sigterm_at = "Failed", "terminating", time.monotonic()
-                signal_running("SIGTERM")
-        if status == "Completed" and any(codes.values()):
-            status = "Failed"
-        sent = None if sigterm_at is None else sigterm_at - started
-        after = None
-        if sigterm_at is not None and phase == "terminating":
-            after = time.monotonic() - sigterm_at
-        return status, codes, sent, after, phase == "killing"
 
     # -- collecting ------------------------------------------------------------------------
 
