@@ -116,12 +116,17 @@ def _row_title(profile: str, instance_type: str) -> str:
 
 def _banner(report: RunReport) -> str:
     summary, verdict = report.summary, report.verdict
-    meta = (
+    meta: tuple[tuple[str, str], ...] = (
         ("run", report.run_id or "—"),
         ("started", report.started_at),
         ("duration", f"{report.duration_s:.1f} s"),
         ("harness", report.harness_version),
     )
+    options = report.options
+    narrowed = [f"--only {o}" for o in options.only] + [f"--skip {o}" for o in options.skip]
+    narrowed += [f"--instance-type {t}" for t in options.instance_types]
+    if narrowed:  # a pass of a narrowed run proves less: the reader must see it
+        meta += (("narrowed by", " ".join(narrowed)),)
     facts = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta)
     return (
         f'<div class="banner {escape(verdict)}"><div><h1>{verdict.upper()}</h1>'

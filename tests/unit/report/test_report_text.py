@@ -112,3 +112,13 @@ def test_summary_says_when_options_narrowed_the_run():
     assert "limited by" not in render_summary(_report())
     other = _report(options=ReportOptions(instance_types=("ml.c5.xlarge",)))
     assert "Instance types from `--instance-type ml.c5.xlarge`" in render_summary(other)
+
+
+def test_the_html_banner_says_when_options_narrowed_the_run():
+    from harness.report.html import render_html
+
+    narrowed = _report(options=ReportOptions(only=("TRAIN-",), instance_types=("ml.c5.xlarge",)))
+    assert "<dt>narrowed by</dt><dd>--only TRAIN- --instance-type ml.c5.xlarge</dd>" in (
+        render_html(narrowed)
+    )
+    assert "narrowed by" not in render_html(_report())
