@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.cli.common import TransferPrinter, load_input_document, write_atomically
-from harness.errors import ExitCode, UsageError
+from harness.errors import ExitCode, UsageError, ValidationTimeout
 
 if TYPE_CHECKING:
     from harness.algorithm.findings import Finding
@@ -294,14 +294,22 @@ def _cmd_submit(args: argparse.Namespace, out: TextIO) -> ExitCode:
         out.flush()
         previous.append(snapshot)
 
-    outcome = wait_for_validation(
-        client,
-        request["AlgorithmName"],
-        on_change,
-        args.timeout,
-        initial_delay=args.poll_interval,
-        max_delay=max(60.0, args.poll_interval),
-    )
+    try:
+        outcome = wait_for_validation(
+            client,
+            request["AlgorithmName"],
+            on_change,
+            args.timeout,
+            initial_delay=args.poll_interval,
+            max_delay=max(60.0, args.poll_interval),
+        )
+    except (KeyboardInterrupt, ValidationTimeout):
+        # Only the waiting stops: the algorithm exists and SageMaker goes on validating it.
+        _note(
+            f"{arn} was created and SageMaker goes on validating it; follow it with "
+            f"`aws sagemaker describe-algorithm --algorithm-name {request['AlgorithmName']}`"
+        )
+        raise
     if outcome.succeeded:
         out.write(
             f"Completed: {outcome.name} passed SageMaker's validation "

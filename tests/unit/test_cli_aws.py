@@ -415,3 +415,16 @@ def test_spec_refuses_a_bucket_in_another_region(
     assert "the bucket is in eu-west-1, but SageMaker would validate in us-east-1" in err
     assert "--region eu-west-1" in err
     assert _keys(moto_endpoint, name) == []
+
+
+def test_submit_wait_timeout_says_the_algorithm_goes_on(
+    tmp_path: Path, aws_env: None, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = _request(tmp_path, "stuck")
+    args = _submit(request, moto_endpoint, "--wait", "--poll-interval", "0.01", "--timeout", "0.3")
+    assert main(args) == ExitCode.ENGINE_ERROR
+    out, err = capsys.readouterr()
+    assert "created arn:" in out
+    assert "SageMaker goes on validating it" in err
+    assert "describe-algorithm --algorithm-name stuck-" in err
+    assert err.strip().splitlines()[-1].startswith("harness: error: ")
