@@ -83,6 +83,38 @@ def session(profile: str | None = None, region: str | None = None) -> boto3.sess
         ) from None
 
 
+def service_client(
+    service: str,
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    *,
+    require_region: bool = False,
+) -> Any:
+    """A client of `service` from a fresh session; a malformed region or endpoint URL is a
+    usage error, not botocore's ValueError."""
+    from botocore.exceptions import InvalidRegionError
+
+    aws = session(profile, region)
+    if require_region and aws.region_name is None:
+        # botocore would raise NoRegionError; say which settings give it one.
+        raise no_region_error({"sagemaker": "SageMaker", "s3": "S3"}.get(service, service))
+    try:
+        # The stubs type client() per literal service name; this serves two of them.
+        make: Any = aws.client
+        return make(service, endpoint_url=endpoint_url, config=client_config(max_attempts))
+    except InvalidRegionError:
+        raise UsageError(
+            f"{aws.region_name!r} is not an AWS region name", hint="e.g. --region us-east-1"
+        ) from None
+    except ValueError as exc:
+        raise UsageError(
+            f"not a usable endpoint URL: {endpoint_url!r} ({exc})",
+            hint="a URL such as https://HOST or http://127.0.0.1:PORT",
+        ) from None
+
+
 def client_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Config:
     """Timeouts and retries for every client: nothing waits forever, throttling is retried."""
     from botocore.config import Config

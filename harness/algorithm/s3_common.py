@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from harness.algorithm.aws import DEFAULT_MAX_ATTEMPTS, client_config, session
+from harness.algorithm.aws import DEFAULT_MAX_ATTEMPTS, service_client
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
@@ -115,9 +115,8 @@ def s3_client(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> S3Client:
     """An S3 client from a fresh session on the standard credential chain."""
-    return session(profile, region).client(
-        "s3", endpoint_url=endpoint_url, config=client_config(max_attempts)
-    )
+    client: S3Client = service_client("s3", profile, region, endpoint_url, max_attempts)
+    return client
 
 
 def file_digest(path: Path, *, multipart_threshold: int, multipart_chunksize: int) -> FileDigest:

@@ -156,16 +156,8 @@ def upload_files(
     """
     from boto3.s3.transfer import TransferConfig
 
-    bucket, key = parse_s3_uri(s3_prefix_uri)
-    prefix = folder_prefix(key)
+    bucket, prefix = check_upload(files, s3_prefix_uri, delete_stale=delete_stale)
     where = f"s3://{bucket}/{prefix}"
-    _check_files(files, prefix, where)
-    if delete_stale and not prefix:
-        raise UsageError(
-            "refusing to delete stale objects at a bucket's root",
-            where=where,
-            hint="upload below a prefix of the harness's own, such as s3://BUCKET/harness/",
-        )
     config = TransferConfig(
         multipart_threshold=multipart_threshold,
         multipart_chunksize=multipart_chunksize,
@@ -213,6 +205,25 @@ def upload_files(
     )
 
 
+def check_upload(
+    files: Sequence[tuple[str, Path]], s3_prefix_uri: str, *, delete_stale: bool = True
+) -> tuple[str, str]:
+    """(bucket, folder prefix) of an upload `upload_files` would accept; a UsageError for any
+    key, file or prefix it would refuse. Callers uploading several prefixes check them all
+    first, so a bad entry in the last one never leaves the first ones updated."""
+    bucket, key = parse_s3_uri(s3_prefix_uri)
+    prefix = folder_prefix(key)
+    where = f"s3://{bucket}/{prefix}"
+    _check_files(files, prefix, where)
+    if delete_stale and not prefix:
+        raise UsageError(
+            "refusing to delete stale objects at a bucket's root",
+            where=where,
+            hint="upload below a prefix of the harness's own, such as s3://BUCKET/harness/",
+        )
+    return bucket, prefix
+
+
 def _check_files(files: Sequence[tuple[str, Path]], prefix: str, where: str) -> None:
     """Every key a normalized relative path, given once, and every file there: checked before
     anything is sent, so a bad entry never leaves the prefix half updated."""
@@ -226,7 +237,15 @@ def _check_files(files: Sequence[tuple[str, Path]], prefix: str, where: str) -> 
                 f"{relative!r} is not a relative key (no empty, '.' or '..' segments)",
                 where=str(path),
             )
-        if len((prefix + relative).encode()) > 1024:
+        try:
+            encoded = (prefix + relative).encode()
+        except UnicodeEncodeError:
+            raise UsageError(
+                "this file name is not valid UTF-8, so it cannot be an S3 key",
+                where=str(path),
+                hint="rename the file",
+            ) from None
+        if len(encoded) > 1024:
             raise UsageError(f"S3 key longer than 1024 bytes: {prefix + relative!r}", where=where)
         if relative in seen:
             raise UsageError(f"the key {relative!r} is given twice", where=str(path))

@@ -19,11 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from harness.algorithm.aws import (
     DEFAULT_MAX_ATTEMPTS,
     aws_errors,
-    client_config,
     error_code,
     error_message,
-    no_region_error,
-    session,
+    service_client,
 )
 from harness.errors import AlgorithmExists, AwsError, AwsThrottled, ValidationTimeout
 
@@ -143,11 +141,10 @@ def sagemaker_client(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> SageMakerClient:
     """A SageMaker client from a fresh session on the standard credential chain."""
-    aws = session(profile, region)
-    if aws.region_name is None:
-        # botocore would raise NoRegionError; say which settings give it one.
-        raise no_region_error("SageMaker")
-    return aws.client("sagemaker", endpoint_url=endpoint_url, config=client_config(max_attempts))
+    client: SageMakerClient = service_client(
+        "sagemaker", profile, region, endpoint_url, max_attempts, require_region=True
+    )
+    return client
 
 
 def create_algorithm(client: SageMakerClient, request: Mapping[str, Any]) -> str:

@@ -76,12 +76,13 @@ def profile_evidence(
     profile: ProfilePlan,
     request: Mapping[str, Any],
     plan_sha256: str | None = None,
+    request_sha256: str | None = None,
 ) -> ProfileEvidence:
     """Read `profile`'s outcome from a parsed report.json (DESIGN §2).
 
     A report made for other images than `request` declares, for another version of the plan
-    (`plan_sha256`: the plan file's digest now), or by a run restricted with --only/--skip or
-    other instance types proves nothing about the request `harness spec` writes."""
+    or the request (`plan_sha256`, `request_sha256`: the files' digests now), or by a run
+    restricted with --only/--skip proves nothing about the request `harness spec` writes."""
     problems, digests = _image_evidence(report, request)
     if report.get("interrupted"):
         problems.append("the run was interrupted")
@@ -89,6 +90,9 @@ def profile_evidence(
     recorded_plan = report.get("plan_sha256")
     if plan_sha256 and isinstance(recorded_plan, str) and recorded_plan != plan_sha256:
         problems.append("the plan changed since the run: run it again")
+    recorded_request = report.get("request_sha256")
+    if request_sha256 and isinstance(recorded_request, str) and recorded_request != request_sha256:
+        problems.append("the request changed since the run: run it again")
     options = report.get("options")
     if isinstance(options, dict):
         for option in ("only", "skip"):
@@ -117,7 +121,9 @@ def profile_evidence(
     problems += _submitted_type_proven(profile, runs, checks)
     trainings = [r["training"] for r in runs if isinstance(r.get("training"), dict)]
     durations = [
-        float(t["duration_s"]) for t in trainings if isinstance(t.get("duration_s"), int | float)
+        float(t["duration_s"])
+        for t in trainings
+        if isinstance(t.get("duration_s"), int | float) and 0 <= t["duration_s"] < 1e9
     ]
     return ProfileEvidence(
         profile=profile.name,
@@ -169,7 +175,8 @@ def _submitted_type_proven(
 def _artifact_bytes(training: Mapping[str, Any], key: str) -> int:
     artifact = training.get(key)
     size = artifact.get("bytes") if isinstance(artifact, dict) else None
-    return size if isinstance(size, int) else 0
+    # A report is a file anyone can edit: no size beyond what a disk holds (1 PiB).
+    return size if isinstance(size, int) and 0 <= size < 2**50 else 0
 
 
 def _list(value: Any) -> list[Any]:

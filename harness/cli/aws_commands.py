@@ -17,7 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from harness.cli.common import TransferPrinter, load_input_document, write_atomically
+from harness.cli.common import (
+    TransferPrinter,
+    load_input_document,
+    positive_seconds,
+    write_atomically,
+)
 from harness.errors import ExitCode, UsageError, ValidationTimeout
 
 if TYPE_CHECKING:
@@ -76,8 +81,9 @@ def register(commands: Any) -> None:
         description="Validate REQUEST (SPEC-SCHEMA, SPEC-SEMANTICS), then call CreateAlgorithm. "
         "With --wait, poll DescribeAlgorithm (with backoff) and show each validation and image "
         "scan status as it changes. Exit 0: created (with --wait: validation Completed); 1: "
-        "the request is invalid or validation Failed; 3: AWS unusable; 4: bad arguments, or "
-        "an algorithm of that name exists.",
+        "the request is invalid or validation Failed; 2: interrupted; 3: AWS unusable, or "
+        "--timeout passed (the algorithm exists and SageMaker goes on validating it); 4: bad "
+        "arguments, or an algorithm of that name exists.",
     )
     submit.add_argument("request", type=Path, metavar="REQUEST")
     submit.add_argument(
@@ -85,14 +91,14 @@ def register(commands: Any) -> None:
     )
     submit.add_argument(
         "--timeout",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=DEFAULT_WAIT_TIMEOUT_S,
         metavar="SECONDS",
         help=f"how long --wait waits (default {DEFAULT_WAIT_TIMEOUT_S} s)",
     )
     submit.add_argument(
         "--poll-interval",
-        type=_positive_seconds,
+        type=positive_seconds,
         default=5.0,
         metavar="SECONDS",
         help="first pause between DescribeAlgorithm calls; it doubles up to 60 s (default 5)",
@@ -114,19 +120,10 @@ def register(commands: Any) -> None:
     submit.set_defaults(handler=_cmd_submit)
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
-    return value
-
-
 def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.algorithm.s3_data import (
         check_bucket_region,
+        check_upload,
         parse_s3_uri,
         s3_client,
         upload_files,
@@ -154,7 +151,8 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
         )
     report = _read_report(args.report)
     plan_digest = hashlib.sha256(plan.file.read_bytes()).hexdigest()
-    evidence = profile_evidence(report, profile, request.data, plan_digest)
+    request_digest = hashlib.sha256(plan.algorithm.read_bytes()).hexdigest()
+    evidence = profile_evidence(report, profile, request.data, plan_digest, request_digest)
     if not evidence.passed:
         reasons = list(evidence.report_problems) + list(evidence.not_passed)
         for reason in reasons:
@@ -191,16 +189,21 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
         _note("the generated request is invalid: nothing uploaded, nothing written")
         return ExitCode.CHECKS_FAILED
     out_dir = args.out.parent.resolve()
-    if not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
+    if args.out.is_dir() or not out_dir.is_dir() or not os.access(out_dir, os.W_OK):
         raise UsageError("cannot write the request here", where=str(args.out))
+    uploads = [
+        ([(f.key, f.path) for f in listings[upload.local]], upload.s3_uri)
+        for upload in draft.uploads
+    ]
+    for files, uri in uploads:
+        check_upload(files, uri)
 
     client = s3_client(args.aws_profile, args.region, args.endpoint_url)
     check_bucket_region(client, args.s3_prefix)
     printer = TransferPrinter()
     sent = kept = deleted = sent_bytes = 0
-    for upload in draft.uploads:
-        files = [(f.key, f.path) for f in listings[upload.local]]
-        result = upload_files(client, files, upload.s3_uri, printer)
+    for files, uri in uploads:
+        result = upload_files(client, files, uri, printer)
         sent += len(result.uploaded)
         kept += len(result.skipped)
         deleted += len(result.deleted)
@@ -223,13 +226,16 @@ def _render_findings(file: Path, findings: Sequence[Finding]) -> None:
 
 
 def _read_report(path: Path) -> dict[str, Any]:
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a number JSON allows")
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
     except FileNotFoundError:
         raise UsageError(
             "no report here", where=str(path), hint="run `harness run PLAN` first, or --report"
         ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise UsageError(f"not a readable report.json: {exc}", where=str(path)) from None
     if not isinstance(data, dict) or "checks" not in data:
         raise UsageError("not a harness report.json", where=str(path))

@@ -83,3 +83,25 @@ class TransferPrinter:
 
     def _line(self, text: str) -> None:
         print(("\r\033[K" if self._tty else "") + text, file=sys.stderr, flush=True)
+
+
+def _seconds(text: str, *, allow_zero: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    # NaN compares false with everything: it fails both tests, as infinity fails the second.
+    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        kind = "zero or more" if allow_zero else "a positive number of"
+        raise argparse.ArgumentTypeError(f"must be {kind} seconds: {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds above zero."""
+    return _seconds(text, allow_zero=False)
+
+
+def non_negative_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds, zero allowed."""
+    return _seconds(text, allow_zero=True)

@@ -29,8 +29,8 @@ def register(commands: Any) -> None:
         "every file MANIFEST.sha256 lists is there with that sha256 and nothing else is, that "
         "report.json follows the report schema and bundle.json agrees with it, and that the "
         "artifacts report.json records are the bundled ones. The run's own verdict does not "
-        "matter: a failed run bundles validly. Exit 0: valid; 1: invalid; 4: BUNDLE cannot be "
-        "read.",
+        "matter: a failed run bundles validly. Exit 0: valid; 1: invalid (a damaged or "
+        "truncated archive included); 4: BUNDLE missing or not a file that can be opened.",
     )
     verify.add_argument("bundle", type=Path, metavar="BUNDLE")
     verify.add_argument("--format", choices=("text", "json"), default="text")

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from harness.cli.common import TransferPrinter, load_input_document
+from harness.cli.common import TransferPrinter, load_input_document, non_negative_seconds
 from harness.cli.common import write_atomically as _write_atomically
 from harness.errors import ExitCode, UsageError
 
@@ -26,9 +26,12 @@ def register(commands: Any) -> None:
         "run",
         help="the whole local conformance run of a plan",
         description="Validate the request, resolve and pull its images by digest, then run "
-        "every profile's training under each emulated instance type exactly as SageMaker "
-        "would, and write report.json and junit.xml. Exit 0: every check passed; 1: a check "
-        "failed; 2: interrupted; 3: Docker or a registry unusable; 4: bad plan or arguments.",
+        "every profile under each emulated instance type exactly as SageMaker would: training, "
+        "the SIGTERM probe, real-time serving and batch transform of the trained model. Writes "
+        "report.json, junit.xml, summary.md and report.html (and with --bundle "
+        "harness-report.tar.gz) under --out. Profiles run one after another (DESIGN's --jobs "
+        "is not implemented). Exit 0: every check passed; 1: a check failed; 2: interrupted; "
+        "3: Docker, a registry or S3 unusable; 4: bad plan or arguments.",
     )
     run.add_argument(
         "plan",
@@ -86,17 +89,24 @@ def register(commands: Any) -> None:
     run.add_argument("--insecure-registry", action="append", default=[], metavar="HOST")
     run.add_argument(
         "--sigterm-grace",
-        type=float,
+        type=non_negative_seconds,
         default=120.0,
         metavar="SECONDS",
         help="how long a SIGTERMed job may take to exit (SageMaker: 120)",
     )
     run.add_argument(
         "--serve-sigterm-grace",
-        type=float,
+        type=non_negative_seconds,
         default=30.0,
         metavar="SECONDS",
         help="how long a SIGTERMed server may take to exit (SageMaker: 30)",
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="parallel runs: not implemented yet, rows run one after another (only 1 accepted)",
     )
     aws = run.add_argument_group("S3 data of a request (boto3's credential chain)")
     aws.add_argument("--aws-profile", metavar="NAME", help="AWS profile of the credentials")
@@ -133,7 +143,15 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.report.log_excerpts import read_log_excerpts
     from harness.report.summary import render_summary
 
+    if args.jobs != 1:
+        raise UsageError(
+            f"--jobs {args.jobs}: parallel runs are not implemented yet",
+            where="harness run",
+            hint="leave --jobs out: profiles and instance types run one after another",
+        )
     out_dir = args.out.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError("--out names a file, not a folder", where=str(args.out))
     document = load_input_document(args.plan)
     if is_plan(document.data):
         plan, request = _plan_of(document, args)
@@ -142,7 +160,8 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
         # Docker first: no point in downloading data that cannot be run.
         engine = DockerEngine.connect()
         try:
-            plan, request = _plan_from_s3_request(document, args, out_dir), document
+            with _sigterm_as_interrupt():
+                plan, request = _plan_from_s3_request(document, args, out_dir), document
         except BaseException:
             engine.close()
             raise
@@ -238,17 +257,25 @@ def _plan_from_s3_request(document: Document, args: argparse.Namespace, out_dir:
 
 
 def _run_summary(report: Any, out_dir: Path) -> str:
+    from harness.report.text import plain_text
+
     lines = []
     for check in report.checks:
         where = f"{check.profile}/{check.instance_type}" if check.profile else ""
         subject = f" [{check.subject}]" if check.subject else ""
-        lines.append(f"{check.status.value:<5} {check.id:<20} {where:<28} {check.message}{subject}")
+        # Messages quote container output: no escape sequence of theirs reaches the terminal.
+        text = plain_text(f"{check.message}{subject}").replace("\n", " ⏎ ")
+        lines.append(f"{check.status.value:<5} {check.id:<20} {where:<28} {text}")
+    for error in report.errors:
+        lines.append(f"error {'harness':<20} {'':<28} {plain_text(error)}")
     summary = report.summary
+    harness_errors = len(report.errors)
     lines += [
         "",
         f"{report.verdict.upper()}: {summary['pass']} passed, {summary['fail']} failed, "
-        f"{summary['skip']} skipped, {summary['error']} errors in "
-        f"{report.duration_s:.1f} s",
+        f"{summary['skip']} skipped, {summary['error']} errors"
+        + (f", {harness_errors} harness error(s)" if harness_errors else "")
+        + f" in {report.duration_s:.1f} s",
         f"report: {out_dir / 'report.json'}",
     ]
     if report.interrupted:

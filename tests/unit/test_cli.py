@@ -183,3 +183,11 @@ def test_python_dash_m_harness_works():
     )
     assert result.returncode == 0
     assert result.stdout.startswith("harness ")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "soon"])
+def test_grace_periods_must_be_finite_seconds(capsys, value):
+    code = main(["run", "plan.yaml", "--sigterm-grace", value])
+    assert code == ExitCode.USAGE_ERROR
+    assert "--sigterm-grace" in capsys.readouterr().err
+    assert main(["run", "plan.yaml", "--serve-sigterm-grace", value]) == ExitCode.USAGE_ERROR

@@ -428,3 +428,61 @@ def test_submit_wait_timeout_says_the_algorithm_goes_on(
     assert "SageMaker goes on validating it" in err
     assert "describe-algorithm --algorithm-name stuck-" in err
     assert err.strip().splitlines()[-1].startswith("harness: error: ")
+
+
+def test_spec_refuses_a_report_with_numbers_json_does_not_allow(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = _report(reference)
+    report.write_text(report.read_text().replace('"duration_s": 250.0', '"duration_s": NaN'))
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "NaN is not a number JSON allows" in err
+
+
+def test_spec_checks_every_key_before_the_first_upload(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference)
+    deep = reference / "data" / "batch"
+    for _ in range(5):
+        deep = deep / ("d" * 200)
+    deep.mkdir(parents=True)
+    (deep / "x.csv").write_text("1\n")  # the transform input: uploaded last
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert "S3 key longer than 1024 bytes" in err
+    assert _keys(moto_endpoint, bucket) == []
+
+
+def test_spec_refuses_an_out_that_is_a_folder_before_uploading(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _report(reference)
+    args = _spec(reference, bucket, moto_endpoint)
+    args[args.index("--out") + 1] = str(reference / "data")
+    assert main(args) == ExitCode.USAGE_ERROR
+    assert "cannot write the request here" in capsys.readouterr().err
+    assert _keys(moto_endpoint, bucket) == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--endpoint-url", "notaurl", "not a usable endpoint URL"),
+        ("--region", "us east", "is not an AWS region name"),
+    ],
+)
+def test_submit_bad_endpoint_or_region_is_a_usage_error(
+    tmp_path: Path,
+    aws_env: None,
+    capsys: pytest.CaptureFixture[str],
+    option: str,
+    value: str,
+    message: str,
+) -> None:
+    args = ["submit", str(_request(tmp_path, "bad")), option, value]
+    assert main(args) == ExitCode.USAGE_ERROR
+    _, err = capsys.readouterr()
+    assert message in err
+    assert "internal error" not in err

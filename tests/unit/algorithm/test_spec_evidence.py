@@ -108,6 +108,24 @@ def test_a_changed_plan_is_noticed() -> None:
     assert "the plan changed since the run: run it again" in changed.report_problems
 
 
+def test_a_changed_request_is_noticed() -> None:
+    request = reference_request()
+    report = passing_report(request, request_sha256="aa" * 32)
+    assert profile_evidence(report, SMOKE, request, None, "aa" * 32).passed
+    changed = profile_evidence(report, SMOKE, request, None, "cc" * 32)
+    assert "the request changed since the run: run it again" in changed.report_problems
+
+
+@pytest.mark.parametrize("duration", [float("nan"), float("inf"), 1e308, -5.0])
+def test_impossible_durations_and_sizes_in_a_report_are_ignored(duration: float) -> None:
+    report = passing_report(reference_request())
+    report["runs"][1]["training"]["duration_s"] = duration
+    report["runs"][1]["training"]["model_artifact"]["bytes"] = 10**30
+    evidence = _evidence(report)
+    assert evidence.longest_training_s == 130.2
+    assert evidence.largest_artifact_bytes == 800  # 700 + 100 of the other run
+
+
 def test_a_profile_without_transform_needs_no_transform_check() -> None:
     pipe = PLAN.profile("pipe")
     report = passing_report(reference_request())
