@@ -128,10 +128,18 @@ def _banner(report: RunReport) -> str:
     if narrowed:  # a pass of a narrowed run proves less: the reader must see it
         meta += (("narrowed by", " ".join(narrowed)),)
     facts = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta)
+    # What stopped the run counts beside the checks: a FAIL for a lost Docker daemon must not
+    # read as "0 errors" alone.
+    stopped = ""
+    if report.errors:
+        errors = len(report.errors)
+        stopped += f" · <b>{errors} harness error{'' if errors == 1 else 's'}</b>"
+    if report.interrupted:
+        stopped += " · <b>interrupted</b>"
     return (
         f'<div class="banner {escape(verdict)}"><div><h1>{verdict.upper()}</h1>'
         f"<p>{summary['pass']} passed · {summary['fail']} failed · {summary['skip']} skipped · "
-        f"{summary['error']} errors, of {len(report.checks)} checks</p></div>"
+        f"{summary['error']} errors, of {len(report.checks)} checks{stopped}</p></div>"
         f'<dl class="meta">{facts}</dl></div>'
     )
 

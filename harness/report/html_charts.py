@@ -1,8 +1,15 @@
 """Inline SVG charts for report.html: no scripts, fonts or images, sized for a four-across grid
-on a laptop screen (the SVG scales to its grid cell)."""
+on a laptop screen (the SVG scales to its grid cell).
+
+The y axis has three ticks (bottom, middle, top) labelled with three significant digits
+(`tick_label`), more only where three would repeat a label; the plot starts right of the
+widest label, so none is clipped. A metric's axis spans its values with a 10 % margin, but
+never crosses zero for values all on one side of it (a loss of 0.033 is not drawn above -0.06).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +33,49 @@ def number(value: float, digits: int = 4) -> str:
         text = f"{value:.{digits}g}"
         return f"{value:.0f}" if "e" in text else text
     return f"{value:.3g}"
+
+
+_SUFFIXES = ((1e12, 1e12, "T"), (1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k"))
+"""(from, scale, suffix): `12.3k` from ten thousand on, `8190` below."""
+_TICK_FONT_PX = 10
+_TICK_GAP = 6
+"""Between a tick label's right end and the plot."""
+
+
+def tick_label(value: float, digits: int = 3) -> str:
+    """`value` in `digits` significant digits, short: `0.0633`, `412`, `8190`, `12.3k`,
+    `7.65M`, `3.1e-5` (a suffix from ten thousand on, an exponent below 0.0001)."""
+    rounded = float(f"{value:.{digits}g}")
+    if rounded == 0:
+        return "0"
+    for start, scale, suffix in _SUFFIXES:
+        if abs(rounded) >= start:
+            return f"{rounded / scale:.{digits}g}{suffix}"
+    text = f"{rounded:.{digits}g}"
+    if "e" in text:
+        if abs(rounded) >= 1:  # 1230 to 3 digits is 1.23e+03
+            return f"{rounded:.0f}"
+        mantissa, exponent = text.split("e")
+        return f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def _label_width(text: str) -> float:
+    """How wide `text` is at the tick font size, at most, in the sans-serif fonts a browser
+    may fall back to (DejaVu Sans has the widest digits: 0.64 em)."""
+    em = {".": 0.33, "-": 0.37, "M": 0.87, "G": 0.78, "+": 0.84, "e": 0.62, "k": 0.58}
+    return sum(em.get(c, 0.64) for c in text) * _TICK_FONT_PX
+
+
+def _ticks(y0: float, y1: float) -> list[tuple[float, str]]:
+    """The bottom, middle and top of the axis with their labels: three significant digits, or
+    as few more as tell them apart."""
+    values = [y0 + (y1 - y0) * fraction for fraction in (0.0, 0.5, 1.0)]
+    for digits in range(3, 8):
+        labels = [tick_label(v, digits) for v in values]
+        if len(set(labels)) == len(labels):
+            break
+    return list(zip(values, labels, strict=True))
 
 
 def line_chart(
@@ -72,7 +122,15 @@ def lines_chart(
     elif not zero_based:
         margin = (y1 - y0) * 0.1
         y0, y1 = y0 - margin, y1 + margin
-    left, right, top, bottom = 44, 8, 10, 22
+    if not zero_based:  # the margin stays on the values' side of zero
+        low, high = min(ys), max(ys)
+        if low >= 0:
+            y0 = max(y0, 0.0)
+        elif high <= 0:
+            y1 = min(y1, 0.0)
+    ticks = _ticks(y0, y1)
+    widest = max(_label_width(label) for _, label in ticks)
+    left, right, top, bottom = max(40, math.ceil(widest) + _TICK_GAP + 2), 8, 10, 22
     plot_w, plot_h = width - left - right, height - top - bottom
     base = top + plot_h
 
@@ -83,14 +141,13 @@ def lines_chart(
         return base - (y - y0) / (y1 - y0) * plot_h
 
     parts = []
-    for fraction in (0.0, 0.5, 1.0):
-        value = y0 + (y1 - y0) * fraction
+    for position, (value, label) in enumerate(ticks):
         y = sy(value)
         parts.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
-            f'stroke="{_AXIS if fraction == 0.0 else _GRID}"/>'
-            f'<text x="{left - 6}" y="{y + 3.5:.1f}" font-size="10" fill="{_LABEL}" '
-            f'text-anchor="end">{escape(number(value))}</text>'
+            f'stroke="{_AXIS if position == 0 else _GRID}"/>'
+            f'<text x="{left - _TICK_GAP}" y="{y + 3.5:.1f}" font-size="{_TICK_FONT_PX}" '
+            f'fill="{_LABEL}" text-anchor="end">{escape(label)}</text>'
         )
     legend = []
     for index, (name, series) in enumerate(drawn):

@@ -100,7 +100,9 @@ CHECK_GROUPS = ("SPEC", "IMAGE", "TRAIN", "SERVE", "TRANSFORM")
 
 def check_matrix(report: RunReport) -> list[tuple[tuple[str, str], dict[str, list[str]]]]:
     """Per (profile, instance type) row, in the order checks ran, the statuses of each check
-    group (the ID's first word); run-wide checks are the row ("—", "—")."""
+    group (the ID's first word); run-wide checks are the row ("—", "—"). A run that has a
+    record but no check (Docker was lost or the run interrupted during it) has its row too,
+    with no statuses, after the row of the run recorded before it."""
     rows: dict[tuple[str, str], dict[str, list[str]]] = {}
     for check in report.checks:
         row = rows.setdefault(
@@ -108,4 +110,12 @@ def check_matrix(report: RunReport) -> list[tuple[tuple[str, str], dict[str, lis
             {group: [] for group in CHECK_GROUPS},
         )
         row.setdefault(check.id.split("-")[0], []).append(check.status.value)
-    return list(rows.items())
+    order = list(rows)
+    after = ("—", "—")
+    for run in report.runs:
+        key = (run.profile, run.instance_type)
+        if key not in rows:
+            rows[key] = {group: [] for group in CHECK_GROUPS}
+            order.insert(order.index(after) + 1 if after in order else 0, key)
+        after = key
+    return [(key, rows[key]) for key in order]

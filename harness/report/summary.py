@@ -1,14 +1,19 @@
 """summary.md: a short Markdown summary for a CI job summary or a pull-request comment.
 
-Messages quote what containers wrote (newlines, `|`, escape sequences): each goes through
-`markdown_inline`, so it stays on its list item and cannot tear the table apart.
+Messages quote what containers wrote (newlines, `|`, escape sequences, Markdown and HTML):
+each goes through `markdown_inline`, so it stays on its list item, cannot tear the table apart
+and shows as the text it is (no link, image, comment or @mention); image references and
+options go into code spans (`markdown_code`).
+
+The counts line counts what stopped the run beside the checks (`N harness errors`,
+`interrupted`): a FAIL caused by a lost Docker daemon never reads as "0 errors" alone.
 """
 
 from __future__ import annotations
 
 from harness.checks.results import CheckStatus
 from harness.report.model import CHECK_GROUPS, RunReport, check_matrix
-from harness.report.text import markdown_inline, plain_text
+from harness.report.text import markdown_code, markdown_inline
 
 _GROUPS = CHECK_GROUPS
 _MARK = {"pass": "✅", "fail": "❌", "error": "💥", "skip": "➖"}
@@ -28,13 +33,21 @@ def _cell(statuses: list[str]) -> str:
 def render_summary(report: RunReport) -> str:
     summary = report.summary
     verdict = "PASS" if report.verdict == "pass" else "FAIL"
-    lines = [
-        f"## harness: {_MARK[report.verdict]} {verdict}",
-        "",
-        f"{summary['pass']} passed · {summary['fail']} failed · {summary['skip']} skipped · "
-        f"{summary['error']} errors · {report.duration_s:.1f} s · harness "
-        f"{report.harness_version} · run `{report.run_id}`",
+    counts = [
+        f"{summary['pass']} passed",
+        f"{summary['fail']} failed",
+        f"{summary['skip']} skipped",
+        f"{summary['error']} errors",
     ]
+    if report.errors:
+        errors = len(report.errors)
+        counts.append(f"{errors} harness error{'' if errors == 1 else 's'}")
+    if report.interrupted:
+        counts.append("interrupted")
+    counts += [f"{report.duration_s:.1f} s", f"harness {report.harness_version}"]
+    if report.run_id:
+        counts.append(f"run {markdown_code(report.run_id)}")
+    lines = [f"## harness: {_MARK[report.verdict]} {verdict}", "", " · ".join(counts)]
     narrowed = _narrowed(report)
     if narrowed:
         lines += ["", narrowed]
@@ -59,9 +72,12 @@ def render_summary(report: RunReport) -> str:
         lines += ["", "### What failed", ""]
         for check in failed[:20]:
             where = "/".join(p for p in (check.profile, check.instance_type) if p)
-            subject = f" ({check.subject})" if check.subject else ""
-            text = markdown_inline(f"{subject} {where}: {check.message}")
-            lines.append(f"- **{check.id}**{text}")
+            subject = f"({check.subject})" if check.subject else ""
+            prefix = " ".join(p for p in (subject, where) if p)
+            if prefix:
+                lines.append(f"- **{check.id}** {markdown_inline(f'{prefix}: {check.message}')}")
+            else:
+                lines.append(f"- **{check.id}**: {markdown_inline(check.message)}")
         if len(failed) > 20:
             lines.append(f"- … and {len(failed) - 20} more (see report.json)")
     if report.images:
@@ -69,7 +85,7 @@ def render_summary(report: RunReport) -> str:
         for image in report.images:
             pinned = image.get("pinned_reference") or image.get("image")
             lines.append(
-                f"- {markdown_inline(str(image.get('role')))}: `{plain_text(str(pinned))}`"
+                f"- {markdown_inline(str(image.get('role')))}: {markdown_code(str(pinned))}"
             )
     return "\n".join(lines) + "\n"
 
@@ -78,10 +94,11 @@ def _narrowed(report: RunReport) -> str:
     """A line saying that options narrowed the run (a pass then proves less), or ""."""
     options = report.options
     parts = []
-    flags = [f"`--only {o}`" for o in options.only] + [f"`--skip {s}`" for s in options.skip]
+    flags = [markdown_code(f"--only {o}") for o in options.only]
+    flags += [markdown_code(f"--skip {s}") for s in options.skip]
     if flags:
         parts.append("Checks limited by " + " ".join(flags) + ".")
     if options.instance_types:
-        types = " ".join(f"`--instance-type {t}`" for t in options.instance_types)
+        types = " ".join(markdown_code(f"--instance-type {t}") for t in options.instance_types)
         parts.append(f"Instance types from {types} instead of the plan's.")
-    return plain_text(" ".join(parts))
+    return " ".join(parts)

@@ -661,6 +661,38 @@ SAMPLE_REPORT = RunReport(
     request_sha256="0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
 )
 
+LOST_DOCKER = (
+    "Docker engine: lost the daemon at unix:///var/run/docker.sock while training "
+    "distributed/ml.m5.4xlarge (hint: is dockerd running?)"
+)
+CLEANUP_INTERRUPTED = "cleanup interrupted (`harness clean` removes what the run left)"
+LOST_RUN = RunRecord(
+    profile="distributed",
+    instance_type="ml.m5.4xlarge",
+    emulation="scaled",
+    emulation_detail=DISTRIBUTED_M5.emulation_detail,
+)
+"""A run the harness started (its record is there) but that produced no check: Docker went
+away during its training, then Ctrl-C stopped the cleanup."""
+
+INTERRUPTED_REPORT = RunReport(
+    harness_version="0.1.0",
+    started_at="2026-01-15T10:30:00+01:00",
+    duration_s=42.0,
+    request="fixtures/algorithms/reference/algorithm.json",
+    plan="fixtures/algorithms/reference/harness.yaml",
+    host={**HOST, "gpus": [], "gpu_note": "NVML not found", "docker": {**HOST["docker"]}},
+    images=IMAGES,
+    runs=(SMOKE_M5, LOST_RUN),
+    checks=(*STATIC_CHECKS, *IMAGE_CHECKS, *SMOKE_M5_CHECKS[:2]),
+    interrupted=True,
+    errors=(LOST_DOCKER, CLEANUP_INTERRUPTED),
+    run_id="7d1e0b2c",
+    options=ReportOptions(profiles=("smoke", "distributed")),
+)
+"""Every check that ran passed, yet the run failed: Docker was lost and the run interrupted.
+No renderer may show it as "0 errors"."""
+
 SAMPLE_LOG_EXCERPTS: dict[str, str] = {
     "smoke/ml.m5.large/logs/algo-1.log": "\n".join(
         [

@@ -135,9 +135,13 @@ def test_golden_report_json_satisfies_the_shipped_schema() -> None:
 def test_golden_junit_has_one_testcase_per_check_with_failures_errors_and_skips() -> None:
     suite = ET.fromstring(_golden_text("junit.xml"))
     assert suite.tag == "testsuite"
-    cases = suite.findall("testcase")
+    cases = [c for c in suite.findall("testcase") if c.get("classname") != "harness"]
     assert len(cases) == len(SAMPLE_REPORT.checks)
-    assert suite.get("tests") == str(len(SAMPLE_REPORT.checks))
+    # The report's one harness error is one more testcase, an error.
+    (harness,) = suite.findall("testcase[@classname='harness']")
+    assert harness.get("name") == "error 1"
+    assert harness.find("error") is not None
+    assert suite.get("tests") == str(len(SAMPLE_REPORT.checks) + 1)
     for case, check in zip(cases, SAMPLE_REPORT.checks, strict=True):
         assert case.get("name", "").startswith(check.id)
         children = {child.tag for child in case if child.tag != "system-out"}
@@ -155,7 +159,8 @@ def test_golden_junit_has_one_testcase_per_check_with_failures_errors_and_skips(
     assert (
         len(suite.findall("testcase/failure")) == summary["fail"] == int(suite.get("failures", 0))
     )
-    assert len(suite.findall("testcase/error")) == summary["error"] == int(suite.get("errors", 0))
+    errors = summary["error"] + len(SAMPLE_REPORT.errors)
+    assert len(suite.findall("testcase/error")) == errors == int(suite.get("errors", 0))
     assert len(suite.findall("testcase/skipped")) == summary["skip"] == int(suite.get("skipped", 0))
     assert {c.get("classname") for c in cases} >= {
         "static",
@@ -178,7 +183,9 @@ def test_golden_junit_and_summary_survive_what_containers_write() -> None:
     assert "nearly: [eval] validation accuracy: 0.79 | [eval] 100%|###" in message
     assert "3/3\n[eval] validation acc=0.80" in message
     (line,) = [line for line in summary.splitlines() if line.startswith("- **TRAIN-METRICS**")]
-    assert line.endswith("0.79 \\| [eval] 100%\\|##########\\| 3/3 ⏎ [eval] validation acc=0.80")
+    assert line.endswith(
+        "0.79 \\| \\[eval\\] 100%\\|##########\\| 3/3 ⏎ \\[eval\\] validation acc=0.80"
+    )
 
 
 def test_golden_summary_names_what_failed() -> None:
