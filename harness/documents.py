@@ -49,9 +49,16 @@ class Position:
 class DocumentSyntaxError(UsageError):
     """A file that is not well-formed JSON or YAML, with the position of the first problem."""
 
-    def __init__(self, message: str, *, file: Path, position: Position | None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: Path,
+        position: Position | None,
+        hint: str = "fix the syntax at that position",
+    ):
         where = str(file) if position is None else f"{file}:{position.line}:{position.column}"
-        super().__init__(message, where=where, hint="fix the syntax at that position")
+        super().__init__(message, where=where, hint=hint)
         self.file = file
         self.position = position
 
@@ -151,10 +158,14 @@ def _parse_json(text: str, file: Path) -> Document:
     return Document(file, data, text, "json", _json_has_duplicates=saw_duplicate)
 
 
+ANCHORS_REFUSED = "YAML anchors and aliases are not supported in a request or plan"
+
+
 def _parse_yaml(text: str, file: Path) -> Document:
     loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_class(text)
     try:
+        _refuse_anchors(loader_class, text, file)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
@@ -172,10 +183,43 @@ def _parse_yaml(text: str, file: Path) -> Document:
         loader.dispose()
     positions: dict[JsonPath, Position] = {}
     duplicates: list[DuplicateKey] = []
-    if node is not None:
-        _index_yaml_node(node, (), positions, duplicates)
-    _require_string_keys(data, (), positions, file)
+    try:
+        if node is not None:
+            _index_yaml_node(node, (), positions, duplicates)
+        _require_string_keys(data, (), positions, file)
+    except RecursionError:
+        raise DocumentSyntaxError("YAML nested too deeply", file=file, position=None) from None
     return Document(file, data, text, "yaml", positions, tuple(duplicates))
+
+
+def _refuse_anchors(loader_class: Any, text: str, file: Path) -> None:
+    """Raise DocumentSyntaxError at the first anchor (`&x`) or alias (`*x`), before anything
+    is composed or constructed.
+
+    A request or a plan never needs them, and they are what makes a small file expensive: an
+    alias of its own anchor (`a: &x [*x]`) is a cycle that every walk of the data recurses into
+    forever, and nested aliases ("billion laughs") expand exponentially when constructed. Only
+    the parser's events are read (no node, no value); a text without `&` or `*` has neither,
+    so it is not even scanned.
+    """
+    if "&" not in text and "*" not in text:
+        return
+    scanner = loader_class(text)
+    try:
+        while scanner.check_event():
+            event = scanner.get_event()
+            # An anchored node's event carries the anchor's name; an alias event the name it
+            # refers to. Anchors come before their aliases, so the first is the anchor.
+            if getattr(event, "anchor", None) is not None:
+                mark = event.start_mark
+                raise DocumentSyntaxError(
+                    ANCHORS_REFUSED,
+                    file=file,
+                    position=Position(mark.line + 1, mark.column + 1),
+                    hint="write each value out in full where it is used",
+                )
+    finally:
+        scanner.dispose()
 
 
 def _require_string_keys(

@@ -12,6 +12,7 @@ name there is re-exported here.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -27,6 +28,9 @@ from harness.plan_types import (
     DEFAULT_STARTUP_TIMEOUT_SECONDS,
     DISTRIBUTIONS,
     INPUT_MODES,
+    MAX_INSTANCE_COUNT,
+    MAX_RUNTIME_SECONDS,
+    PROFILE_NAME_PATTERN,
     RECORD_WRAPPERS,
     SPLIT_TYPES,
     ChannelPlan,
@@ -49,6 +53,9 @@ __all__ = [
     "DEFAULT_STARTUP_TIMEOUT_SECONDS",
     "DISTRIBUTIONS",
     "INPUT_MODES",
+    "MAX_INSTANCE_COUNT",
+    "MAX_RUNTIME_SECONDS",
+    "PROFILE_NAME_PATTERN",
     "RECORD_WRAPPERS",
     "SPLIT_TYPES",
     "ChannelPlan",
@@ -64,6 +71,9 @@ __all__ = [
     "load_plan",
     "plan_from_document",
 ]
+
+
+_PROFILE_NAME = re.compile(PROFILE_NAME_PATTERN)
 
 
 def is_plan(data: Any) -> bool:
@@ -99,6 +109,9 @@ def plan_from_document(document: Document) -> Plan:
 def _profile(reader: _Reader, path: JsonPath) -> ProfilePlan:
     body = reader.mapping(path, {"name", "instance_types", "training", "transform", "serving"})
     name = reader.need(body, (*path, "name"), str)
+    if not _PROFILE_NAME.fullmatch(name):
+        hint = "1-63 letters, digits and '-', the first and last a letter or digit"
+        reader.fail((*path, "name"), f"{name!r} cannot be a ValidationProfile's ProfileName", hint)
     instance_types = reader.need(body, (*path, "instance_types"), list)
     if not instance_types:
         reader.fail((*path, "instance_types"), "list at least one instance type")
@@ -142,8 +155,14 @@ def _training(reader: _Reader, path: JsonPath) -> TrainingPlan:
     )
     if count < 1:
         reader.fail((*path, "instance_count"), "instance_count must be at least 1")
+    if count > MAX_INSTANCE_COUNT:
+        hint = "a local run emulates each host as a container on this machine"
+        reader.fail((*path, "instance_count"), f"at most {MAX_INSTANCE_COUNT}, not {count}", hint)
     if runtime < 1:
         reader.fail((*path, "max_runtime_seconds"), "max_runtime_seconds must be at least 1")
+    if runtime > MAX_RUNTIME_SECONDS:
+        hint = "SageMaker's MaxRuntimeInSeconds is at most 28 days"
+        reader.fail((*path, "max_runtime_seconds"), f"at most {MAX_RUNTIME_SECONDS}", hint)
     return TrainingPlan(
         channels=channels,
         hyperparameters=as_strings,

@@ -22,6 +22,17 @@ SPLIT_TYPES = ("None", "Line", "RecordIO", "TFRecord")
 BATCH_STRATEGIES = ("MultiRecord", "SingleRecord")
 ASSEMBLY_TYPES = ("None", "Line")
 DEFAULT_MAX_RUNTIME_SECONDS = 86_400  # SageMaker's default StoppingCondition: one day
+MAX_RUNTIME_SECONDS = 2_419_200
+"""SageMaker's maximum StoppingCondition.MaxRuntimeInSeconds for a training job: 28 days (the
+API reference says so; botocore's model gives only the minimum, 1)."""
+MAX_INSTANCE_COUNT = 64
+"""The most hosts (InstanceCount) a local run emulates. SageMaker's own limit per training job
+is an account's service quota, not part of the API; every host here is a container on this one
+machine with its share of the CPUs and memory, so beyond a few dozen a run only thrashes (and a
+typo such as 1000000000000 would never start at all)."""
+PROFILE_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+"""ValidationProfile.ProfileName (the API's EntityName), matched in full: the plan profile's
+name becomes it, and a folder under --out."""
 DEFAULT_STARTUP_TIMEOUT_SECONDS = 240  # how long SageMaker waits for /ping: 4 minutes
 DEFAULT_SIGTERM_PROBE_SECONDS = 2.0
 

@@ -16,6 +16,7 @@ from harness.algorithm import hyperparameters
 from harness.algorithm.findings import CheckId, Finding, error, warning
 from harness.algorithm.suggest import did_you_mean
 from harness.documents import JsonPath
+from harness.plan_types import MAX_RUNTIME_SECONDS
 
 _CHECK = CheckId.SPEC_SEMANTICS
 # SageMaker's documented limit on one batch transform instance: concurrency x payload <= 100 MB.
@@ -68,6 +69,22 @@ def check_training_job(request: dict[str, Any], job: Any, path: JsonPath) -> Ite
     yield from _check_resources(
         training, _dict(job.get("ResourceConfig")), (*path, "ResourceConfig")
     )
+    yield from _check_stopping(_dict(job.get("StoppingCondition")), (*path, "StoppingCondition"))
+
+
+def _check_stopping(stopping: dict[str, Any], path: JsonPath) -> Iterator[Finding]:
+    """botocore's model gives MaxRuntimeInSeconds only a minimum (1); the API reference caps
+    a training job at 28 days, and SageMaker refuses more."""
+    runtime = stopping.get("MaxRuntimeInSeconds")
+    if isinstance(runtime, int) and not isinstance(runtime, bool) and runtime > MAX_RUNTIME_SECONDS:
+        yield error(
+            _CHECK,
+            "max-runtime",
+            (*path, "MaxRuntimeInSeconds"),
+            f"MaxRuntimeInSeconds {runtime} is above SageMaker's maximum of "
+            f"{MAX_RUNTIME_SECONDS} (28 days)",
+            f"use at most {MAX_RUNTIME_SECONDS}",
+        )
 
 
 def _check_job_channel(

@@ -22,6 +22,9 @@ from harness.documents import Document, JsonPath, format_json_path
 from harness.errors import PlanError, UsageError
 from harness.plan import (
     DEFAULT_MAX_RUNTIME_SECONDS,
+    MAX_INSTANCE_COUNT,
+    MAX_RUNTIME_SECONDS,
+    PROFILE_NAME_PATTERN,
     ChannelPlan,
     Plan,
     ProfilePlan,
@@ -33,7 +36,7 @@ Fetch = Callable[[str, Path], None]
 """fetch(s3_uri, folder): place every object under the S3Prefix `s3_uri` in `folder`."""
 
 # SageMaker's own patterns; both names become folder names, so they must be one safe segment.
-_PROFILE_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+_PROFILE_NAME = re.compile(PROFILE_NAME_PATTERN)
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9.\-_]{1,64}")
 
 _Fetches = list[tuple[str, Path]]
@@ -149,8 +152,26 @@ def _profile(
         channels=tuple(channels),
         hyperparameters=_hyperparameters(document, job_path, job),
         input_mode=_text(document, job_path, job, "TrainingInputMode") or "File",
-        instance_count=_integer(document, resources_path, resources, "InstanceCount", 1) or 1,
-        max_runtime_seconds=_integer(document, stopping_path, stopping, "MaxRuntimeInSeconds", 1)
+        instance_count=_integer(
+            document,
+            resources_path,
+            resources,
+            "InstanceCount",
+            1,
+            MAX_INSTANCE_COUNT,
+            f"a local run emulates each host as a container on this machine, at most "
+            f"{MAX_INSTANCE_COUNT}; SageMaker's own limit is an account quota",
+        )
+        or 1,
+        max_runtime_seconds=_integer(
+            document,
+            stopping_path,
+            stopping,
+            "MaxRuntimeInSeconds",
+            1,
+            MAX_RUNTIME_SECONDS,
+            f"SageMaker's MaxRuntimeInSeconds is at most 28 days ({MAX_RUNTIME_SECONDS})",
+        )
         or DEFAULT_MAX_RUNTIME_SECONDS,
     )
     transform = None
@@ -250,19 +271,33 @@ def _text(document: Document, path: JsonPath, body: Mapping[str, Any], key: str)
 
 
 def _integer(
-    document: Document, path: JsonPath, body: Mapping[str, Any], key: str, minimum: int
+    document: Document,
+    path: JsonPath,
+    body: Mapping[str, Any],
+    key: str,
+    minimum: int,
+    maximum: int | None = None,
+    why_maximum: str = "",
 ) -> int | None:
-    """Member `key` of `body`: an integer >= minimum, or None when it is absent or null."""
+    """Member `key` of `body`: an integer >= minimum (and <= maximum, when given), or None
+    when it is absent or null."""
     value = body.get(key)
     if value is None:
         return None
     # bool is an int to Python, never to SageMaker.
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         _fail(document, (*path, key), f"expected an integer >= {minimum} here, not {value!r}")
+    if maximum is not None and value > maximum:
+        _fail(
+            document,
+            (*path, key),
+            f"expected an integer <= {maximum} here, not {value!r}",
+            why_maximum or None,
+        )
     return value
 
 
-def _fail(document: Document, path: JsonPath, message: str) -> NoReturn:
+def _fail(document: Document, path: JsonPath, message: str, hint: str | None = None) -> NoReturn:
     # An absent member has no position: its nearest present parent is where to look.
     position = None
     for end in range(len(path), 0, -1):
@@ -273,5 +308,5 @@ def _fail(document: Document, path: JsonPath, message: str) -> NoReturn:
     raise PlanError(
         f"{format_json_path(path)}: {message}",
         where=where,
-        hint="`harness validate` checks the whole request",
+        hint=hint or "`harness validate` checks the whole request",
     )

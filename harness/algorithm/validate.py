@@ -179,4 +179,6 @@ def _plan_path(path: JsonPath, profile: ProfilePlan, index: int, type_index: int
             return (*base, "instance_types", type_index)
         if rest[:1] == ("InstanceCount",):
             return (*training, "instance_count")
+    if head == ("StoppingCondition",):
+        return (*training, "max_runtime_seconds")
     return training

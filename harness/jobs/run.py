@@ -45,14 +45,18 @@ from harness.jobs.events import EventSink, PhaseReporter
 from harness.jobs.images import ImageInspector, ImagesResult, declared_images
 from harness.jobs.run_parts import (
     RunOptions,
+    empty_row_folder,
     file_sha256,
+    host_count,
     internal_error,
     job_name,
     metric_extractor,
     phase_dict,
     relative_paths,
     report_options,
+    require_known_check_selectors,
     row_record,
+    run_inputs,
     run_matrix,
     sigterm_probe_job,
     training_dict,
@@ -84,6 +88,8 @@ class ConformanceRun:
         options: RunOptions,
         events: EventSink = lambda _: None,
     ):
+        # Before anything runs: a misspelt --only would otherwise run nothing, silently.
+        require_known_check_selectors(options.only, options.skip)
         self._plan = plan
         self._request = request
         self._findings = findings
@@ -190,10 +196,12 @@ class ConformanceRun:
         options = self._options
         kind = lookup_instance_type(instance_type, where=f"profile {profile.name}")
         assert self._host is not None
-        count = profile.training.instance_count
+        count = host_count(profile)
         emulations = tuple(
             plan_emulation(kind, self._host, hosts=count, slot=slot) for slot in range(count)
         )
+        folder = options.out_dir / profile.name / instance_type
+        empty_row_folder(options.out_dir, folder, run_inputs(self._plan, self._request.file))
         fidelity = worst_fidelity(emulations)
         record = row_record(profile.name, instance_type, emulations)
         row = self._events.row(profile.name, instance_type)
@@ -211,7 +219,6 @@ class ConformanceRun:
             self._runs.append(RunRecord(**record))
             return
         assert image is not None
-        folder = options.out_dir / profile.name / instance_type
         row.start("training", f"{fidelity.value} emulation, {count} host(s)")
         runner = TrainingRunner(self._engine.containers, progress=row.note)
         job = TrainingJob(

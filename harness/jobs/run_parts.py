@@ -1,6 +1,8 @@
-"""Pure helpers of `harness run` (harness/jobs/run.py): its options and matrix, job names, the
-metric definitions of a request, the SIGTERM probe's job, the inputs' digests, and the
-report.json records of emulations, training, serving and transform outcomes.
+"""Helpers of `harness run` (harness/jobs/run.py), pure but for the inputs' digests and the
+emptying of a row's folder: its options and matrix, the catalogue of the check IDs a run can
+report (what `--only/--skip` may name), job names, the metric definitions of a request, the
+SIGTERM probe's job, and the report.json records of emulations, training, serving and
+transform outcomes.
 
 Every path report.json records is relative to `--out` (DESIGN §2): `relative_path` for the
 records, `relative_paths` for what a check's evidence names."""
@@ -8,18 +10,28 @@ records, `relative_paths` for what a check's evidence names."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.algorithm.findings import CheckId
+from harness.algorithm.suggest import did_you_mean
+from harness.checks.images import IMAGE_DIGEST, IMAGE_ENTRYPOINT, IMAGE_PLATFORM
+from harness.checks.metrics import METRIC_CHECKS
+from harness.checks.serving import SERVING_CHECKS
+from harness.checks.training import TRAINING_CHECKS
+from harness.errors import HarnessError, UsageError
 from harness.hardware.emulation import Emulation, Fidelity
 from harness.jobs.endpoint import SERVE_SIGTERM_GRACE_SECONDS
 from harness.jobs.images import PullPolicy
 from harness.jobs.training import SIGTERM_GRACE_SECONDS, TrainingJob, TrainingOutcome
-from harness.plan import Plan, ProfilePlan
+from harness.jobs.transform import TRANSFORM_CHECKS
+from harness.plan import MAX_INSTANCE_COUNT, Plan, ProfilePlan
 from harness.report.model import ReportOptions
 from harness.sagemaker.metrics import MetricDefinition, MetricExtractor
 
@@ -43,10 +55,159 @@ class RunOptions:
         return not any(check_id.startswith(s) for s in self.skip)
 
 
+RUN_CHECK_IDS: tuple[str, ...] = (
+    CheckId.SPEC_SCHEMA.value,  # SPEC-PARSE findings are reported under SPEC-SCHEMA in a run
+    CheckId.SPEC_SEMANTICS.value,
+    IMAGE_DIGEST,
+    IMAGE_PLATFORM,
+    IMAGE_ENTRYPOINT,
+    *TRAINING_CHECKS,
+    *METRIC_CHECKS,
+    *SERVING_CHECKS,
+    *TRANSFORM_CHECKS,
+)
+"""Every check ID `harness run` can report, in the order of docs/checks.md: built from the
+constants the checks themselves use, so a new check is selectable as soon as it exists."""
+
+
+def unknown_check_selectors(selectors: Iterable[str]) -> list[str]:
+    """The `--only/--skip` values that select no check of RUN_CHECK_IDS, in the order given
+    (each once). A value selects the IDs it begins (`TRAIN-COMPLETES`, `TRAIN-`, `SERVE`), as
+    `RunOptions.wants` reads it; an empty or blank value selects nothing, since it would
+    otherwise select everything."""
+    unknown: list[str] = []
+    for selector in selectors:
+        known = selector.strip() and any(c.startswith(selector) for c in RUN_CHECK_IDS)
+        if not known and selector not in unknown:
+            unknown.append(selector)
+    return unknown
+
+
+def require_known_check_selectors(only: Iterable[str], skip: Iterable[str]) -> None:
+    """Raise UsageError (exit 4) naming every `--only`/`--skip` value that selects no check:
+    a typo would otherwise run everything (`--skip`) or nothing (`--only`) without a word.
+    Sets are read in sorted order, so the message does not depend on hashing."""
+    unknown = [
+        (option, value)
+        for option, values in (("--only", only), ("--skip", skip))
+        for value in unknown_check_selectors(
+            sorted(values) if isinstance(values, set | frozenset) else values
+        )
+    ]
+    if not unknown:
+        return
+    named = ", ".join(f"{option} {value!r}" for option, value in unknown)
+    suggestion = next(
+        (hint for _, value in unknown if (hint := did_you_mean(value, RUN_CHECK_IDS))), None
+    )
+    raise UsageError(
+        f"{named} {'selects' if len(unknown) == 1 else 'select'} no check",
+        hint="; ".join(
+            part
+            for part in (
+                suggestion,
+                "name a check ID or its start (e.g. TRAIN-): " + ", ".join(RUN_CHECK_IDS),
+            )
+            if part
+        ),
+    )
+
+
 def run_matrix(plan: Plan, options: RunOptions) -> list[tuple[ProfilePlan, str]]:
-    """Every profile x instance type a run goes through, in order."""
-    types = options.instance_types
-    return [(p, t) for p in plan.profiles for t in types or p.instance_types]
+    """Every profile x instance type a run goes through, in order, each once: a profile or
+    an instance type given twice (`--instance-type X --instance-type X`) would run the same
+    row again into the same folder (of two profiles of one name, the first is run)."""
+    rows: list[tuple[ProfilePlan, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for profile in plan.profiles:
+        for instance_type in options.instance_types or profile.instance_types:
+            if (profile.name, instance_type) not in seen:
+                seen.add((profile.name, instance_type))
+                rows.append((profile, instance_type))
+    return rows
+
+
+def host_count(profile: ProfilePlan) -> int:
+    """The profile's InstanceCount, refused (UsageError) outside 1..MAX_INSTANCE_COUNT before
+    an emulation is planned per host: the plan readers refuse it already, but a Plan built
+    otherwise must not make a run plan a trillion hosts."""
+    count = profile.training.instance_count
+    if not 1 <= count <= MAX_INSTANCE_COUNT:
+        raise UsageError(
+            f"profile {profile.name}: instance_count {count} is not between 1 and "
+            f"{MAX_INSTANCE_COUNT}",
+            hint=f"a local run emulates each host as a container on this machine, at most "
+            f"{MAX_INSTANCE_COUNT}",
+        )
+    return count
+
+
+def run_inputs(plan: Plan, request_file: Path) -> list[Path]:
+    """Every file and folder a run reads: the plan, the request, each profile's data."""
+    paths = [plan.file, plan.algorithm, request_file]
+    for profile in plan.profiles:
+        paths += [channel.path for channel in profile.training.channels]
+        if profile.transform is not None:
+            paths.append(profile.transform.input)
+            if profile.transform.expected_output is not None:
+                paths.append(profile.transform.expected_output)
+        if profile.serving is not None:
+            paths += [request.body for request in profile.serving.requests]
+    return paths
+
+
+def empty_row_folder(out_dir: Path, folder: Path, inputs: Iterable[Path] = ()) -> None:
+    """Empty a row's folder (OUT/<profile>/<instance type>) before the row runs, so that it
+    ends up holding exactly this run's files: an earlier run into the same --out left logs,
+    .out files, serve.log, sigterm-probe/ there, and the bundle takes the folders of the rows
+    report.json records.
+
+    Only that folder's contents go. Symbolic links in it are removed, never followed
+    (shutil.rmtree does not follow them either); a link or a file standing where the folder
+    belongs is removed itself, never what it points to. Refused (UsageError), touching
+    nothing: a folder that is not two plain names below `out_dir`, a profile folder that is a
+    link or a file (the row would not be under --out), a folder holding one of `inputs` (the
+    plan, the request, the data: `run_inputs`), or a file that cannot be removed.
+    """
+    parts = folder.relative_to(out_dir).parts if folder.is_relative_to(out_dir) else ()
+    if len(parts) != 2 or any(part in {".", ".."} for part in parts):
+        raise UsageError(f"{folder} is not a row folder under {out_dir}", where=str(folder))
+    profile_dir = out_dir / parts[0]
+    if profile_dir.is_symlink() or (profile_dir.exists() and not profile_dir.is_dir()):
+        raise UsageError(
+            "is a symbolic link or a file where the run writes a profile's folder",
+            where=str(profile_dir),
+            hint="remove it, or choose another --out",
+        )
+    try:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
+            return
+        if not folder.exists():
+            return
+        real = folder.resolve()
+        for item in inputs:
+            if item.resolve().is_relative_to(real):
+                raise UsageError(
+                    f"holds {item}, which this run reads; a row's folder is emptied before "
+                    "the row runs",
+                    where=str(folder),
+                    hint="choose an --out that holds no input of the run",
+                )
+        with os.scandir(folder) as scan:
+            entries = list(scan)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot empty the row's folder: {exc.strerror or exc} ({exc.filename})",
+            where=str(folder),
+            hint="files an earlier run's containers wrote (--keep) may belong to root: "
+            "remove the folder, or choose another --out",
+        ) from None
 
 
 def report_options(plan: Plan, options: RunOptions) -> ReportOptions:
@@ -197,7 +358,18 @@ def training_dict(outcome: TrainingOutcome, root: Path) -> dict[str, Any]:
         return data
 
     gpu = {h.host: h.usage.gpu for h in outcome.hosts if h.usage and h.usage.gpu}
-    return {
+    # Each host's channel summary carries the digest of the whole channel (training.py); it
+    # is said once, as `data_sha256` {channel: hex}.
+    channels: dict[str, Any] = {}
+    data_sha256: dict[str, str] = {}
+    for host, summary in outcome.channels.items():
+        channels[host] = {}
+        for name, info in summary.items():
+            if isinstance(info, dict) and "data_sha256" in info:
+                info = dict(info)
+                data_sha256.setdefault(name, info.pop("data_sha256"))
+            channels[host][name] = info
+    record = {
         "status": outcome.status,
         "exit_code": outcome.exit_code,
         "duration_s": round(outcome.duration_s, 3),
@@ -207,5 +379,8 @@ def training_dict(outcome: TrainingOutcome, root: Path) -> dict[str, Any]:
         "model_artifact": artifact(outcome.model),
         "output_artifact": artifact(outcome.output),
         "hosts": [h.to_dict(root) for h in outcome.hosts],
-        "channels": outcome.channels,
+        "channels": channels,
     }
+    if data_sha256:
+        record["data_sha256"] = data_sha256
+    return record

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.engine.containers import ContainerSpec, Mount
 from harness.engine.labels import labels
+from harness.errors import UsageError
 from harness.hardware.nvml import load_nvml
 from harness.hardware.usage import UsageSampler
 from harness.jobs.training_job import (
@@ -37,7 +38,13 @@ from harness.jobs.training_job import (
 from harness.jobs.training_stopping import watch_hosts
 from harness.sagemaker import config_files
 from harness.sagemaker.artifacts import pack_model
-from harness.sagemaker.channels import channel_files, shard, stage_file_channel
+from harness.sagemaker.channels import (
+    ChannelFile,
+    channel_files,
+    data_digest,
+    shard,
+    stage_file_channel,
+)
 from harness.sagemaker.pipe import PipeFeeder
 
 if TYPE_CHECKING:
@@ -103,6 +110,16 @@ def _safe_name(text: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_.-]+", "-", text).strip("-")[:200]
 
 
+def _digest(channel: str, files: list[ChannelFile]) -> str:
+    try:
+        return data_digest(files)
+    except OSError as exc:
+        raise UsageError(
+            f"channel {channel!r}: cannot read {exc.filename}: {exc.strerror or exc}",
+            where=str(exc.filename) if exc.filename else None,
+        ) from None
+
+
 class TrainingRunner:
     """Runs `TrainingJob`s on one engine; `listeners` see every log line (metrics, progress)."""
 
@@ -136,10 +153,16 @@ class TrainingRunner:
         channels_info: dict[str, Any] = {}
         pumps: list[threading.Thread] = []
         try:
+            # Each channel listed once: every host's shard, and the digest report.json keeps
+            # of the data (`data_sha256`), come from this one listing.
+            listings = {c.name: channel_files(c) for c in job.profile.training.channels}
+            digests = {name: _digest(name, files) for name, files in listings.items()}
             specs = []
             for index, host in enumerate(hosts):
                 root = work / host
-                channels_info[host] = self._prepare_host(job, hosts, index, root, feeders)
+                channels_info[host] = self._prepare_host(
+                    job, hosts, index, root, feeders, listings, digests
+                )
                 specs.append(self._spec(job, hosts, index, root, network))
             if network:
                 self._containers.create_internal_network(network, labels(job.run_id, "network"))
@@ -207,7 +230,12 @@ class TrainingRunner:
         index: int,
         root: Path,
         feeders: list[PipeFeeder],
+        listings: dict[str, list[ChannelFile]],
+        digests: dict[str, str],
     ) -> dict[str, Any]:
+        """Folders, config files and channels of one host; its channels' summary, each with
+        `data_sha256`, the digest of the whole channel as listed (before sharding; the same
+        on every host: jobs/run_parts.py `training_dict` lifts it out)."""
         training = job.profile.training
         config = root / "input" / "config"
         data = root / "input" / "data"
@@ -226,11 +254,12 @@ class TrainingRunner:
         summary: dict[str, Any] = {}
         for channel in training.channels:
             mode = channel.input_mode or training.input_mode
-            mine = shard(channel_files(channel), len(hosts), index, channel.distribution)
+            mine = shard(listings[channel.name], len(hosts), index, channel.distribution)
             summary[channel.name] = {
                 "mode": mode,
                 "files": len(mine),
                 "bytes": sum(f.size for f in mine),
+                "data_sha256": digests[channel.name],
             }
             if mode == "Pipe":
                 feeders.append(

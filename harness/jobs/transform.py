@@ -24,6 +24,7 @@ from harness.checks.results import CheckResult, CheckStatus
 from harness.hardware.emulation import Emulation
 from harness.jobs.endpoint import EndpointRunner
 from harness.plan import TransformPlan
+from harness.sagemaker.channels import ChannelFile, data_digest
 from harness.sagemaker.transform import (
     FileBatches,
     Payload,
@@ -177,6 +178,8 @@ def transform_objects(
     files. Also what bench/bench_transform.py times against a raw client."""
 
     inputs = transform_inputs(plan.input, plan.compression)
+    # What data this transform read, from the very listing it sends (`harness spec` compares).
+    input_sha256 = data_digest([ChannelFile(i.key, i.path, i.size) for i in inputs])
     batches: list[FileBatches] = [file_batches(item, settings) for item in inputs]
     work = [(index, payload) for index, batch in enumerate(batches) for payload in batch.payloads]
     started = time.monotonic()
@@ -227,6 +230,7 @@ def transform_objects(
         "records_per_second": round(records / duration, 1) if duration else None,
         "failed_files": sorted(batches[i].input.key for i in failures),
         "outputs": sorted(written),
+        "input_sha256": input_sha256,
     }
     if problems:
         output = CheckResult(

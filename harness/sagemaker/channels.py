@@ -7,6 +7,7 @@ applies to keys (order, sharding, the File-mode tree) is applied to these keys.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterable, Sequence
@@ -66,6 +67,30 @@ def list_channel(channel: ChannelPlan) -> ChannelListing:
 def channel_files(channel: ChannelPlan) -> list[ChannelFile]:
     """The files of `list_channel`, sorted by key (what was skipped is dropped)."""
     return list(list_channel(channel).files)
+
+
+_DIGEST_CHUNK = 1024 * 1024
+
+
+def data_digest(files: Sequence[ChannelFile]) -> str:
+    r"""What a run's data was, as one sha256 (hex): over the files sorted by key, for each the
+    line `f"{key}\0{size}\0{sha256 of its bytes}\n"` in UTF-8.
+
+    Keys and sizes are the listing's (`list_channel`), the bytes are read now in 1 MiB chunks,
+    so the same listing of the same bytes always gives the same digest, wherever the folder
+    lies; `harness spec` compares it with the data it is about to upload. Raises OSError when
+    a file cannot be read.
+    """
+    total = hashlib.sha256()
+    for item in sorted(files, key=lambda f: f.key):
+        content = hashlib.sha256()
+        with item.path.open("rb") as stream:
+            while chunk := stream.read(_DIGEST_CHUNK):
+                content.update(chunk)
+        line = f"{item.key}\0{item.size}\0{content.hexdigest()}\n"
+        # UTF-8; a file name that is not (bytes Python keeps as surrogates) as its own bytes.
+        total.update(line.encode("utf-8", "surrogateescape"))
+    return total.hexdigest()
 
 
 def _walk(root: Path, folder: Path, files: list[ChannelFile], skipped: list[SkippedEntry]) -> None:

@@ -273,6 +273,53 @@ def test_a_container_sees_exactly_the_emulated_type_and_no_network(published, tm
     assert probe["config_writable"].startswith("no")
 
 
+def test_a_rerun_into_the_same_out_holds_only_its_files_and_records_its_data(
+    docker_client, published, tmp_path, capsys
+):
+    from harness.plan import ChannelPlan
+    from harness.sagemaker.channels import data_digest, list_channel
+
+    plan = published("reference")
+    out = tmp_path / "report"
+    folder = out / "smoke" / "ml.m5.large"
+    stale = ("transform/stale.csv.out", "logs/algo-2.log", "serve.log", "sigterm-probe/x.log")
+    for name in stale:  # what an earlier run (two hosts, serving, the probe) left here
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("an earlier run")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the run's")
+    (folder / "logs" / "escape").symlink_to(outside)
+    code, report = harness_run(
+        capsys,
+        plan,
+        out,
+        *("--profile", "smoke", "--profile", "smoke"),
+        *("--instance-type", "ml.m5.large", "--instance-type", "ml.m5.large"),
+        *("--only", "TRAIN-COMPLETES", "--only", "TRANSFORM-OUTPUT"),
+    )
+    assert code == ExitCode.OK, report
+    (run,) = report["runs"]  # the same row given twice runs once
+    assert [c["id"] for c in report["checks"]] == ["TRAIN-COMPLETES", "TRANSFORM-OUTPUT"]
+    for name in stale:
+        assert not (folder / name).exists(), name
+    assert not (folder / "logs" / "escape").exists()
+    assert (outside / "keep.txt").read_text() == "not the run's"
+    assert sorted(p.name for p in (folder / "transform").iterdir()) == [
+        "batch-000.csv.out",
+        "batch-001.csv.out",
+    ]
+    assert sorted(p.name for p in (folder / "logs").iterdir()) == ["algo-1.log"]
+    data = plan.parent / "data"
+    assert run["training"]["data_sha256"] == {
+        name: data_digest(list_channel(ChannelPlan(name, data / name)).files)
+        for name in ("training", "validation")
+    }
+    batch = list_channel(ChannelPlan("transform input", data / "batch")).files
+    assert run["transform"]["input_sha256"] == data_digest(batch)
+    assert_nothing_left(docker_client, report, out)
+
+
 PIPE_RECORDIO_GZIP = """\
 algorithm: algorithm.json
 profiles:

@@ -118,3 +118,55 @@ def test_yaml_keys_that_are_not_strings_are_a_syntax_error(tmp_path, text, key):
     file.write_text(text)
     with pytest.raises(DocumentSyntaxError, match=f"the key {key} is not a string"):
         load_document(file)
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("a: &x [*x]\n", Position(1, 4)),  # a cycle: every walk of the data recursed forever
+        ("a: 1\nb: &y {c: 2}\nd: *y\n", Position(2, 4)),
+        ("a: 1\nb: !!str &y foo\n", Position(2, 4)),  # an anchor no alias uses: refused too
+        (
+            # "billion laughs": constructing it would hold 10**9 strings
+            'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n'
+            + "".join(
+                f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n"
+                for i in range(8)
+            ),
+            Position(1, 4),
+        ),
+    ],
+    ids=["self-alias", "alias", "unused-anchor", "billion-laughs"],
+)
+def test_yaml_anchors_and_aliases_are_refused_at_the_anchor(text, position):
+    with pytest.raises(DocumentSyntaxError) as caught:
+        parse_document(text, Path("p.yaml"))
+    assert caught.value.message == (
+        "YAML anchors and aliases are not supported in a request or plan"
+    )
+    assert caught.value.position == position
+    assert caught.value.where == f"p.yaml:{position.line}:{position.column}"
+    assert caught.value.exit_code == 4
+
+
+def test_yaml_with_ampersands_and_stars_in_values_still_loads():
+    doc = parse_document('regex: ".*loss=(\\\\S+)"\nurl: "a?b=1&c=2"\n', Path("r.yaml"))
+    assert doc.data == {"regex": ".*loss=(\\S+)", "url": "a?b=1&c=2"}
+
+
+def test_yaml_alias_undefined_is_refused_not_a_crash():
+    with pytest.raises(DocumentSyntaxError) as caught:
+        parse_document("a: *nope\n", Path("p.yaml"))
+    assert caught.value.position == Position(1, 4)
+
+
+def test_validate_reports_an_aliased_request_as_a_parse_finding(tmp_path: Path):
+    from harness.algorithm.validate import validate_file
+
+    request = tmp_path / "request.yaml"
+    request.write_text("AlgorithmName: x\nTrainingSpecification: &t\n  Self: *t\n")
+    result = validate_file(request)
+    (finding,) = result.findings
+    assert (finding.check_id.value, finding.rule) == ("SPEC-PARSE", "syntax")
+    assert finding.position == Position(2, 24)
+    assert "anchors and aliases are not supported" in finding.message

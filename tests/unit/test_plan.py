@@ -102,6 +102,10 @@ def _broken(plan_dir: Path, old: str, new: str) -> PlanError:
         ("[ml.m5.large, ml.g5.xlarge]", "[m5.large]", 4, "not a SageMaker instance type"),
         ("  - name: pipe", "  - name: smoke", 18, "used twice"),
         ("max_p99_ms: 250", "max_p99_ms: fast", 17, "expected a number"),
+        ("  - name: pipe", "  - name: bad.prof", 18, "cannot be a ValidationProfile's ProfileName"),
+        ("  - name: pipe", "  - name: -pipe", 18, "the first and last a letter or digit"),
+        ("instance_count: 2", "instance_count: 1000000000000", 22, "at most 64"),
+        ("max_runtime_seconds: 600", "max_runtime_seconds: 2419201", 23, "at most 2419200"),
     ],
     ids=[
         "typo-with-suggestion",
@@ -113,6 +117,10 @@ def _broken(plan_dir: Path, old: str, new: str) -> PlanError:
         "bad-instance-type",
         "duplicate-profile",
         "bad-bound",
+        "profile-name-pattern",
+        "profile-name-edge",
+        "instance-count-cap",
+        "max-runtime-28-days",
     ],
 )
 def test_broken_plans_name_file_line_and_key(plan_dir, old, new, line, words):
@@ -161,3 +169,26 @@ def test_sigterm_probe_after_must_be_positive(plan_dir: Path):
         "      max_runtime_seconds: 600\n      sigterm_probe: {after_seconds: 0}\n",
     )
     assert "must be more than 0" in error.one_line()
+
+
+def test_the_largest_allowed_values_load(plan_dir: Path):
+    text = GOOD.replace("instance_count: 2", "instance_count: 64").replace(
+        "max_runtime_seconds: 600", "max_runtime_seconds: 2419200"
+    )
+    (plan_dir / "harness.yaml").write_text(text.replace("name: pipe", "name: a-b--c9"))
+    pipe = load_plan(plan_dir / "harness.yaml").profiles[1]
+    assert (pipe.name, pipe.training.instance_count) == ("a-b--c9", 64)
+    assert pipe.training.max_runtime_seconds == 2419200
+
+
+def test_a_plan_with_yaml_anchors_is_refused_at_the_anchor(plan_dir: Path):
+    from harness.documents import DocumentSyntaxError
+
+    text = GOOD.replace(
+        "hyperparameters: {max_leaf_nodes", "hyperparameters: &hp {max_leaf_nodes"
+    ).replace("      input_mode: Pipe\n", "      hyperparameters: *hp\n      input_mode: Pipe\n")
+    (plan_dir / "harness.yaml").write_text(text)
+    with pytest.raises(DocumentSyntaxError) as caught:
+        load_plan(plan_dir / "harness.yaml")
+    assert caught.value.where == f"{plan_dir / 'harness.yaml'}:6:24"
+    assert "anchors and aliases are not supported" in caught.value.one_line()

@@ -277,3 +277,56 @@ def test_checks_keep_their_order_and_logs_are_relative_to_out(monkeypatch, tmp_p
     assert model.evidence["path"] == "smoke/ml.m5.large/model.tar.gz"
     assert run.training is not None
     assert run.training["model_artifact"]["path"] == "smoke/ml.m5.large/model.tar.gz"
+
+
+def test_each_row_starts_from_an_empty_folder_and_runs_once(monkeypatch, tmp_path):
+    """Files an earlier run left in a row's folder (a stale .out, a third host's log, serve.log,
+    sigterm-probe/) do not leak into this run's; nor is a row given twice run twice. A row the
+    run skips is emptied too; a row it does not run, and everything else, stays."""
+    from harness.documents import load_document
+    from harness.jobs import run as run_module
+    from harness.plan import load_plan
+
+    fake_runners(monkeypatch)
+    out = tmp_path / "report"
+    stale = ("transform/old.out", "logs/algo-2.log", "serve.log", "sigterm-probe/logs/algo-1.log")
+    for row in ("ml.m5.large", "ml.g5.xlarge"):
+        for name in stale:
+            path = out / "smoke" / row / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("an earlier run")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the run's")
+    (out / "smoke" / "ml.m5.large" / "logs" / "link").symlink_to(outside)
+    other = out / "smoke" / "ml.t3.medium" / "logs" / "algo-1.log"
+    other.parent.mkdir(parents=True)
+    other.write_text("a row this run does not run")
+    engine: Any = SimpleNamespace(info=dict, containers=SimpleNamespace(sweep=lambda _: None))
+    unused: Any = None
+    plan = load_plan(REFERENCE_PLAN)
+    smoke = plan.profiles[0]
+    options = run_module.RunOptions(
+        out_dir=out,
+        instance_types=("ml.m5.large", "ml.g5.xlarge", "ml.m5.large"),  # no GPU here: skipped
+        only=frozenset({"TRAIN-COMPLETES"}),
+    )
+    run = run_module.ConformanceRun(
+        type(plan)(plan.file, plan.algorithm, (smoke,)),
+        load_document(plan.algorithm),
+        [],
+        engine,
+        unused,
+        unused,
+        options,
+    )
+    report = run.execute()
+    assert run.failure is None, report.errors
+    assert [(r.profile, r.instance_type) for r in report.runs] == [
+        ("smoke", "ml.m5.large"),
+        ("smoke", "ml.g5.xlarge"),
+    ]
+    assert [c.status for c in report.checks] == [P, S]
+    for row in ("ml.m5.large", "ml.g5.xlarge"):
+        assert list((out / "smoke" / row).iterdir()) == [], row  # the fakes write nothing
+    assert outside.read_text() == "not the run's"
+    assert other.read_text() == "a row this run does not run"

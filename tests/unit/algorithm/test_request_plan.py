@@ -116,6 +116,18 @@ def test_the_reference_request_is_a_plan(tmp_path: Path) -> None:
             id="instance-count-bool",
         ),
         pytest.param(
+            lambda r: _job(r)["ResourceConfig"].update(InstanceCount=1000000000000),
+            "ResourceConfig.InstanceCount",
+            "expected an integer <= 64 here, not 1000000000000",
+            id="instance-count-huge",
+        ),
+        pytest.param(
+            lambda r: _job(r).update(StoppingCondition={"MaxRuntimeInSeconds": 2419201}),
+            "StoppingCondition.MaxRuntimeInSeconds",
+            "expected an integer <= 2419200 here",
+            id="runtime-above-28-days",
+        ),
+        pytest.param(
             lambda r: _job(r)["ResourceConfig"].update(InstanceType=5),
             "ResourceConfig.InstanceType",
             "expected a string",
@@ -338,3 +350,32 @@ def test_absent_optional_members_take_sagemaker_defaults(tmp_path: Path) -> None
         None,
     )
     assert (profile.transform.accept, profile.transform.assemble_with) == (None, "None")
+
+
+def test_the_largest_count_and_runtime_are_accepted(tmp_path: Path) -> None:
+    request = _request()
+    _job(request)["ResourceConfig"]["InstanceCount"] = 64
+    _job(request)["StoppingCondition"] = {"MaxRuntimeInSeconds": 2419200}
+    plan, _ = _plan(request, tmp_path)
+    training = plan.profiles[0].training
+    assert (training.instance_count, training.max_runtime_seconds) == (64, 2419200)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hint"),
+    [
+        ("InstanceCount", 65, "a local run emulates each host as a container"),
+        ("MaxRuntimeInSeconds", 10**20, "at most 28 days"),
+    ],
+)
+def test_a_value_above_the_maximum_says_why_in_the_hint(
+    tmp_path: Path, key: str, value: int, hint: str
+) -> None:
+    request = _request()
+    if key == "InstanceCount":
+        _job(request)["ResourceConfig"][key] = value
+    else:
+        _job(request)["StoppingCondition"] = {key: value}
+    error = _refused(request, tmp_path)
+    assert error.hint is not None
+    assert hint in error.hint

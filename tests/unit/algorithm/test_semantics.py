@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from harness.algorithm.findings import CheckId
+from harness.algorithm.validate import check_plan_against_request
+from harness.plan import load_plan
 
 HP = "TrainingSpecification.SupportedHyperParameters"
 PROFILE = "ValidationSpecification.ValidationProfiles[0]"
@@ -319,6 +325,30 @@ def test_several_instances_need_distributed_training(request_dict, verdict):
 def test_zero_instances(request_dict, verdict):
     _job(request_dict)["ResourceConfig"]["InstanceCount"] = 0
     verdict(request_dict).has("instance-count", f"{JOB}.ResourceConfig.InstanceCount")
+
+
+def test_max_runtime_above_28_days(request_dict, verdict):
+    # botocore's model has only the minimum (1); the API reference caps a job at 28 days.
+    _job(request_dict)["StoppingCondition"] = {"MaxRuntimeInSeconds": 2419200}
+    verdict(request_dict).lacks("max-runtime")
+    _job(request_dict)["StoppingCondition"] = {"MaxRuntimeInSeconds": 2419201}
+    finding = verdict(request_dict).has(
+        "max-runtime", f"{JOB}.StoppingCondition.MaxRuntimeInSeconds"
+    )
+    assert "2419200" in finding.message
+
+
+def test_a_plan_profile_above_28_days_is_flagged_in_the_plan():
+    """A Plan built in code (the loader refuses the value first) still meets the rule, located
+    at the plan's key."""
+    reference = Path(__file__).parents[3] / "fixtures/algorithms/reference"
+    plan = load_plan(reference / "harness.yaml")
+    request = json.loads((reference / "algorithm.json").read_text())
+    smoke = plan.profiles[0]
+    long = replace(smoke, training=replace(smoke.training, max_runtime_seconds=2419201))
+    findings = check_plan_against_request(replace(plan, profiles=(long,)), request)
+    runtime = [f for f in findings if f.rule == "max-runtime"]
+    assert [f.path for f in runtime] == [("profiles", 0, "training", "max_runtime_seconds")]
 
 
 # --- the validation profile's transform job ---------------------------------------------------
