@@ -77,6 +77,7 @@ def profile_evidence(
     request: Mapping[str, Any],
     plan_sha256: str | None = None,
     request_sha256: str | None = None,
+    data_sha256: Mapping[str, str] | None = None,
 ) -> ProfileEvidence:
     """Read `profile`'s outcome from a parsed report.json (DESIGN §2).
 
@@ -119,6 +120,8 @@ def profile_evidence(
         if isinstance(r, dict) and r.get("profile") == profile.name
     ]
     problems += _submitted_type_proven(profile, runs, checks)
+    if data_sha256 is not None:
+        problems += _data_changes(profile, runs, data_sha256)
     trainings = [r["training"] for r in runs if isinstance(r.get("training"), dict)]
     durations = [
         float(t["duration_s"])
@@ -170,6 +173,32 @@ def _submitted_type_proven(
         for check_id in required
         if statuses.get(check_id) != "pass"
     ]
+
+
+TRANSFORM_INPUT = "transform input"
+"""The key of the transform input in `data_sha256` (channel names cannot contain a space)."""
+
+
+def _data_changes(
+    profile: ProfilePlan, runs: list[dict[str, Any]], data_sha256: Mapping[str, str]
+) -> list[str]:
+    """The channels (and transform input) whose files differ from those the run on the
+    submitted instance type read: SageMaker must validate on the data that passed here."""
+    run = next((r for r in runs if r.get("instance_type") == profile.instance_types[0]), None)
+    if run is None:
+        return []
+    training = run.get("training")
+    recorded = training.get("data_sha256") if isinstance(training, dict) else None
+    transform = run.get("transform")
+    recorded_input = transform.get("input_sha256") if isinstance(transform, dict) else None
+    if not isinstance(recorded, dict):
+        return []  # a report from before schema 1.1 records no data digests
+    problems = []
+    for name, digest in data_sha256.items():
+        was = recorded_input if name == TRANSFORM_INPUT else recorded.get(name)
+        if isinstance(was, str) and was != digest:
+            problems.append(f"the {name} data changed since the run: run it again")
+    return problems
 
 
 def _artifact_bytes(training: Mapping[str, Any], key: str) -> int:

@@ -27,6 +27,8 @@ from harness.errors import ExitCode, UsageError, ValidationTimeout
 
 if TYPE_CHECKING:
     from harness.algorithm.findings import Finding
+    from harness.plan import ProfilePlan
+    from harness.sagemaker.channels import ChannelFile
 
 DEFAULT_WAIT_TIMEOUT_S = 6 * 3600  # SageMaker's validation runs a training and a transform job
 
@@ -129,9 +131,9 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
         upload_files,
     )
     from harness.algorithm.validate import validate_request
-    from harness.algorithm.validation_spec import build_spec, profile_evidence
-    from harness.plan import ChannelPlan, load_plan
-    from harness.sagemaker.channels import list_channel
+    from harness.algorithm.validation_spec import TRANSFORM_INPUT, build_spec, profile_evidence
+    from harness.plan import load_plan
+    from harness.sagemaker.channels import data_digest
 
     parse_s3_uri(args.s3_prefix)
     plan = load_plan(args.plan)
@@ -152,7 +154,13 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
     report = _read_report(args.report)
     plan_digest = hashlib.sha256(plan.file.read_bytes()).hexdigest()
     request_digest = hashlib.sha256(plan.algorithm.read_bytes()).hexdigest()
-    evidence = profile_evidence(report, profile, request.data, plan_digest, request_digest)
+    listings = _local_listings(profile)
+    data_digests = {c.name: data_digest(listings[c.path]) for c in profile.training.channels}
+    if profile.transform is not None:
+        data_digests[TRANSFORM_INPUT] = data_digest(listings[profile.transform.input])
+    evidence = profile_evidence(
+        report, profile, request.data, plan_digest, request_digest, data_digests
+    )
     if not evidence.passed:
         reasons = list(evidence.report_problems) + list(evidence.not_passed)
         for reason in reasons:
@@ -165,21 +173,6 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
             return ExitCode.CHECKS_FAILED
         _note(f"--force: writing the request although profile {profile.name!r} did not pass")
 
-    # Everything that can be checked locally is, before the first byte goes to S3.
-    listings = {}
-    for local in [c.path for c in profile.training.channels] + (
-        [profile.transform.input] if profile.transform else []
-    ):
-        listing = list_channel(ChannelPlan(local.name, local))
-        for skipped in listing.skipped:
-            _note(f"not uploaded: {local}/{skipped.key}: {skipped.reason}")
-        if not listing.files:
-            raise UsageError(
-                "no files to upload here: SageMaker fails a job whose channel is empty",
-                where=str(local),
-                hint="put the fixture data there, or fix the plan's path",
-            )
-        listings[local] = listing.files
     data_bytes = sum(f.size for c in profile.training.channels for f in listings[c.path])
     draft = build_spec(request.data, plan, profile, evidence, args.s3_prefix, args.role, data_bytes)
     findings = validate_request(draft.request)
@@ -215,6 +208,30 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
         f"next: harness submit {args.out} --wait\n"
     )
     return ExitCode.OK
+
+
+def _local_listings(profile: ProfilePlan) -> dict[Path, tuple[ChannelFile, ...]]:
+    """The files of every channel and of the transform input, listed as the local run lists
+    them (links out of the folder and special files left out, said so); an empty one is an
+    error before anything is compared or uploaded."""
+    from harness.plan import ChannelPlan
+    from harness.sagemaker.channels import list_channel
+
+    listings: dict[Path, tuple[ChannelFile, ...]] = {}
+    for local in [c.path for c in profile.training.channels] + (
+        [profile.transform.input] if profile.transform else []
+    ):
+        listing = list_channel(ChannelPlan(local.name, local))
+        for skipped in listing.skipped:
+            _note(f"not uploaded: {local}/{skipped.key}: {skipped.reason}")
+        if not listing.files:
+            raise UsageError(
+                "no files to upload here: SageMaker fails a job whose channel is empty",
+                where=str(local),
+                hint="put the fixture data there, or fix the plan's path",
+            )
+        listings[local] = listing.files
+    return listings
 
 
 def _render_findings(file: Path, findings: Sequence[Finding]) -> None:

@@ -134,6 +134,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.cli.progress_view import ProgressView
     from harness.engine.docker_engine import DockerEngine, docker_config_credentials
     from harness.jobs.run import ConformanceRun, RunOptions, run_matrix
+    from harness.jobs.run_parts import require_known_check_selectors
     from harness.plan import is_plan
     from harness.registry.client import RegistryClient, credential_chain
     from harness.registry.ecr import ecr_credentials
@@ -143,6 +144,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.report.log_excerpts import read_log_excerpts
     from harness.report.summary import render_summary
 
+    require_known_check_selectors(args.only, args.skip)
     if args.jobs != 1:
         raise UsageError(
             f"--jobs {args.jobs}: parallel runs are not implemented yet",

@@ -191,3 +191,11 @@ def test_grace_periods_must_be_finite_seconds(capsys, value):
     assert code == ExitCode.USAGE_ERROR
     assert "--sigterm-grace" in capsys.readouterr().err
     assert main(["run", "plan.yaml", "--serve-sigterm-grace", value]) == ExitCode.USAGE_ERROR
+
+
+def test_unknown_check_selectors_are_refused_before_anything_runs(capsys):
+    code = main(["run", "plan.yaml", "--only", "NOPE", "--skip", "TRAIN-MODLE"])
+    assert code == ExitCode.USAGE_ERROR
+    err = capsys.readouterr().err
+    assert "'NOPE'" in err
+    assert "TRAIN-MODEL" in err  # did you mean

@@ -486,3 +486,31 @@ def test_submit_bad_endpoint_or_region_is_a_usage_error(
     _, err = capsys.readouterr()
     assert message in err
     assert "internal error" not in err
+
+
+def test_spec_refuses_data_changed_since_the_run(
+    reference: Path, bucket: str, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.plan import ChannelPlan
+    from harness.sagemaker.channels import data_digest, list_channel
+
+    def digest(folder: str) -> str:
+        path = reference / "data" / folder
+        return data_digest(list_channel(ChannelPlan(folder, path)).files)
+
+    report_file = _report(reference)
+    report = json.loads(report_file.read_text())
+    report["runs"][0]["training"]["data_sha256"] = {
+        "training": digest("training"),
+        "validation": digest("validation"),
+    }
+    report["runs"][0]["transform"] = {"input_sha256": digest("batch")}
+    report_file.write_text(json.dumps(report))
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.OK
+    capsys.readouterr()
+
+    with (reference / "data" / "training" / "part-0000.csv").open("a") as data:
+        data.write("9,9,9\n")
+    assert main(_spec(reference, bucket, moto_endpoint)) == ExitCode.CHECKS_FAILED
+    _, err = capsys.readouterr()
+    assert "the training data changed since the run: run it again" in err

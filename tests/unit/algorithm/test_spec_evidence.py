@@ -239,3 +239,18 @@ def test_a_single_file_channel_is_addressed_as_its_object(tmp_path: Path) -> Non
     assert channel["DataSource"]["S3DataSource"]["S3Uri"] == (
         "s3://b/p/one/channels/training/train.csv"
     )
+
+
+def test_data_changed_since_the_run_is_noticed() -> None:
+    report = passing_report(reference_request())
+    report["runs"][0]["training"]["data_sha256"] = {"training": "aa" * 32, "validation": "bb" * 32}
+    report["runs"][0]["transform"] = {"input_sha256": "cc" * 32}
+    same = {"training": "aa" * 32, "validation": "bb" * 32, "transform input": "cc" * 32}
+    assert profile_evidence(report, SMOKE, reference_request(), data_sha256=same).passed
+    changed = dict(same, validation="00" * 32, **{"transform input": "11" * 32})
+    problems = profile_evidence(
+        report, SMOKE, reference_request(), data_sha256=changed
+    ).report_problems
+    assert "the validation data changed since the run: run it again" in problems
+    assert "the transform input data changed since the run: run it again" in problems
+    assert not any("training data" in p for p in problems)
