@@ -177,7 +177,7 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
     draft = build_spec(request.data, plan, profile, evidence, args.s3_prefix, args.role, data_bytes)
     findings = validate_request(draft.request)
     if findings:
-        _render_findings(args.out, findings)
+        _render_findings(args.out, findings, plan.file)
     if any(f.severity.value == "error" for f in findings):
         _note("the generated request is invalid: nothing uploaded, nothing written")
         return ExitCode.CHECKS_FAILED
@@ -234,12 +234,14 @@ def _local_listings(profile: ProfilePlan) -> dict[Path, tuple[ChannelFile, ...]]
     return listings
 
 
-def _render_findings(file: Path, findings: Sequence[Finding]) -> None:
+def _render_findings(file: Path, findings: Sequence[Finding], plan: Path | None = None) -> None:
+    """The findings as `harness validate` shows them; for a generated request, headed by the
+    plan it came from (the request itself may never be written)."""
     from harness.algorithm.service_model import botocore_version
     from harness.algorithm.validate import ValidationResult
     from harness.report.validation import render_text
 
-    sys.stderr.write(render_text(ValidationResult(file, None, tuple(findings), botocore_version())))
+    sys.stderr.write(render_text(ValidationResult(file, plan, tuple(findings), botocore_version())))
 
 
 def _read_report(path: Path) -> dict[str, Any]:

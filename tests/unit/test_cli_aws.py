@@ -193,6 +193,7 @@ def test_spec_refuses_to_write_an_invalid_request(
     assert main(args) == ExitCode.CHECKS_FAILED
     _, err = capsys.readouterr()
     assert "ValidationSpecification.ValidationRole" in err
+    assert f"{reference / 'harness.yaml'} (request {reference / 'request.json'}): invalid" in err
     assert "nothing uploaded, nothing written" in err
     assert not (reference / "request.json").exists()
     assert _keys(moto_endpoint, bucket) == []
