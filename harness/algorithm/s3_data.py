@@ -10,7 +10,7 @@ Downloads (`harness run REQUEST`) are in s3_download.py; the names are re-export
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,8 +142,12 @@ def upload_files(
     multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
     multipart_chunksize: int = DEFAULT_MULTIPART_CHUNKSIZE,
     max_concurrency: int = 4,
+    known_digests: Mapping[Path, FileDigest] | None = None,
 ) -> UploadResult:
     """Upload exactly `files`, (relative posix key, local file) pairs, below the S3 prefix.
+
+    `known_digests` are `file_digest`s the caller computed with the same multipart settings:
+    those files are not read a second time to decide whether to send them.
 
     The prefix is taken as a folder. Files whose object already holds their bytes are skipped.
     With `delete_stale`, every other object under the folder prefix is deleted afterwards
@@ -170,7 +174,7 @@ def upload_files(
     bytes_uploaded = bytes_skipped = 0
     for relative, path in files:
         object_key = prefix + relative
-        digest = file_digest(
+        digest = (known_digests or {}).get(path) or file_digest(
             path,
             multipart_threshold=multipart_threshold,
             multipart_chunksize=multipart_chunksize,

@@ -8,7 +8,6 @@ another endpoint (a test server, a VPC endpoint).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -124,16 +123,20 @@ def register(commands: Any) -> None:
 
 def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from harness.algorithm.s3_data import (
+        DEFAULT_MULTIPART_CHUNKSIZE,
+        DEFAULT_MULTIPART_THRESHOLD,
         check_bucket_region,
         check_upload,
+        file_digest,
         parse_s3_uri,
         s3_client,
         upload_files,
     )
     from harness.algorithm.validate import validate_request
     from harness.algorithm.validation_spec import TRANSFORM_INPUT, build_spec, profile_evidence
+    from harness.jobs.run_parts import file_sha256
     from harness.plan import load_plan
-    from harness.sagemaker.channels import data_digest
+    from harness.sagemaker.channels import data_digest_of
 
     parse_s3_uri(args.s3_prefix)
     plan = load_plan(args.plan)
@@ -152,14 +155,32 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
             hint=f"choose one with --profile ({names})",
         )
     report = _read_report(args.report)
-    plan_digest = hashlib.sha256(plan.file.read_bytes()).hexdigest()
-    request_digest = hashlib.sha256(plan.algorithm.read_bytes()).hexdigest()
     listings = _local_listings(profile)
-    data_digests = {c.name: data_digest(listings[c.path]) for c in profile.training.channels}
+    # Every file is hashed once: the digests say both whether the data is what ran and,
+    # below, which objects S3 already holds.
+    file_digests = {
+        f.path: file_digest(
+            f.path,
+            multipart_threshold=DEFAULT_MULTIPART_THRESHOLD,
+            multipart_chunksize=DEFAULT_MULTIPART_CHUNKSIZE,
+        )
+        for files in listings.values()
+        for f in files
+    }
+
+    def digest_of(local: Path) -> str:
+        return data_digest_of((f, file_digests[f.path].sha256) for f in listings[local])
+
+    data_digests = {c.name: digest_of(c.path) for c in profile.training.channels}
     if profile.transform is not None:
-        data_digests[TRANSFORM_INPUT] = data_digest(listings[profile.transform.input])
+        data_digests[TRANSFORM_INPUT] = digest_of(profile.transform.input)
     evidence = profile_evidence(
-        report, profile, request.data, plan_digest, request_digest, data_digests
+        report,
+        profile,
+        request.data,
+        file_sha256(plan.file),  # as the run recorded them
+        file_sha256(plan.algorithm),
+        data_digests,
     )
     if not evidence.passed:
         reasons = list(evidence.report_problems) + list(evidence.not_passed)
@@ -196,7 +217,7 @@ def _cmd_spec(args: argparse.Namespace, out: TextIO) -> ExitCode:
     printer = TransferPrinter()
     sent = kept = deleted = sent_bytes = 0
     for files, uri in uploads:
-        result = upload_files(client, files, uri, printer)
+        result = upload_files(client, files, uri, printer, known_digests=file_digests)
         sent += len(result.uploaded)
         kept += len(result.skipped)
         deleted += len(result.deleted)

@@ -81,16 +81,26 @@ def data_digest(files: Sequence[ChannelFile]) -> str:
     lies; `harness spec` compares it with the data it is about to upload. Raises OSError when
     a file cannot be read.
     """
+    return data_digest_of((item, _file_sha256(item.path)) for item in files)
+
+
+def data_digest_of(hashed: Iterable[tuple[ChannelFile, str]]) -> str:
+    """`data_digest` of files whose sha256 (hex) the caller has already computed, so a caller
+    that hashes the files anyway (an upload) reads them once."""
     total = hashlib.sha256()
-    for item in sorted(files, key=lambda f: f.key):
-        content = hashlib.sha256()
-        with item.path.open("rb") as stream:
-            while chunk := stream.read(_DIGEST_CHUNK):
-                content.update(chunk)
-        line = f"{item.key}\0{item.size}\0{content.hexdigest()}\n"
+    for item, sha256 in sorted(hashed, key=lambda pair: pair[0].key):
+        line = f"{item.key}\0{item.size}\0{sha256}\n"
         # UTF-8; a file name that is not (bytes Python keeps as surrogates) as its own bytes.
         total.update(line.encode("utf-8", "surrogateescape"))
     return total.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    content = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_DIGEST_CHUNK):
+            content.update(chunk)
+    return content.hexdigest()
 
 
 def _walk(root: Path, folder: Path, files: list[ChannelFile], skipped: list[SkippedEntry]) -> None:
