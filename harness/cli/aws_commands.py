@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from harness.cli.common import (
     TransferPrinter,
+    add_aws_options,
     load_input_document,
     positive_seconds,
     write_atomically,
@@ -71,9 +72,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="write the request although the report does not show the profile passing",
     )
-    spec.add_argument("--aws-profile", metavar="NAME", help="AWS profile of the credentials")
-    spec.add_argument("--region", help="AWS region (default: the credential chain's)")
-    spec.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint to use instead of AWS's")
+    add_aws_options(spec, "S3")
     spec.set_defaults(handler=_cmd_spec)
 
     submit = commands.add_parser(
@@ -107,17 +106,7 @@ def register(commands: Any) -> None:
     submit.add_argument(
         "--dry-run", action="store_true", help="print the exact request and send nothing"
     )
-    submit.add_argument(
-        "--aws-profile",
-        "--profile",
-        dest="aws_profile",
-        metavar="NAME",
-        help="AWS profile of the credentials (--profile is the same option)",
-    )
-    submit.add_argument("--region", help="AWS region (default: the credential chain's)")
-    submit.add_argument(
-        "--endpoint-url", metavar="URL", help="SageMaker endpoint to use instead of AWS's"
-    )
+    add_aws_options(submit, "SageMaker", profile_alias=True)
     submit.set_defaults(handler=_cmd_submit)
 
 

@@ -28,6 +28,25 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message, where=self.prog, hint=f"see `{self.prog} --help`")
 
 
+def add_aws_options(
+    parser: argparse._ActionsContainer, service: str, *, profile_alias: bool = False
+) -> None:
+    """--aws-profile, --region and --endpoint-url: which of boto3's credentials, region and
+    endpoint `service` is reached with (spec, submit and run REQUEST take the same three)."""
+    names = ("--aws-profile", "--profile") if profile_alias else ("--aws-profile",)
+    parser.add_argument(
+        *names,
+        dest="aws_profile",
+        metavar="NAME",
+        help="AWS profile of the credentials"
+        + (" (--profile is the same option)" if profile_alias else ""),
+    )
+    parser.add_argument("--region", help="AWS region (default: the credential chain's)")
+    parser.add_argument(
+        "--endpoint-url", metavar="URL", help=f"{service} endpoint to use instead of AWS's"
+    )
+
+
 def status_line(message: str) -> None:
     """A transient note on a terminal (pulls, resolutions); silent when stderr is not one."""
     if sys.stderr.isatty():

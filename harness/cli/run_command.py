@@ -12,7 +12,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from harness.cli.common import TransferPrinter, load_input_document, non_negative_seconds
+from harness.cli.common import (
+    TransferPrinter,
+    add_aws_options,
+    load_input_document,
+    non_negative_seconds,
+)
 from harness.cli.common import write_atomically as _write_atomically
 from harness.errors import ExitCode, UsageError
 
@@ -109,9 +114,7 @@ def register(commands: Any) -> None:
         help="parallel runs: not implemented yet, rows run one after another (only 1 accepted)",
     )
     aws = run.add_argument_group("S3 data of a request (boto3's credential chain)")
-    aws.add_argument("--aws-profile", metavar="NAME", help="AWS profile of the credentials")
-    aws.add_argument("--region", help="AWS region (default: the credential chain's)")
-    aws.add_argument("--endpoint-url", metavar="URL", help="S3 endpoint instead of AWS's")
+    add_aws_options(aws, "S3")
     shown = run.add_mutually_exclusive_group()
     shown.add_argument(
         "-q",
