@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,9 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-import requests
-
 from harness.algorithm import s3_data
+
+# The benches share the tests' loopback helpers: the repository root is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support import free_port, wait_for_http
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -37,24 +38,6 @@ THRESHOLD = 8 * MIB
 REPEAT = 3
 DATA_SETS = (("small", 200, 4 * 1024), ("large", 4, 24 * MIB))
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_http(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.exceptions.ConnectionError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"moto never answered at {url} within {timeout:.0f} s") from None
-            time.sleep(0.1)
 
 
 def aws_environment(folder: Path) -> None:

@@ -20,6 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+# The benches share the tests' loopback helpers: the repository root is importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "fixtures/algorithms/reference"
 BASE = os.environ.get("HARNESS_FIXTURE_BASE", "harness-fixture-base:bookworm")
@@ -28,14 +32,6 @@ REPEAT = 5
 
 def sh(*args: str, timeout: float = 600) -> str:
     return subprocess.run(args, check=True, capture_output=True, text=True, timeout=timeout).stdout
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def opt_ml(root: Path) -> Path:
